@@ -263,6 +263,7 @@ def _download(url: str, dest: Path, sha256: str) -> None:
         actual = sha256sum(tmp)
         if actual != sha256:
             raise DataError(f"sha256 mismatch: expected {sha256}, got {actual}")
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; a shared cache should stay readable
         os.replace(tmp, dest)
     finally:
         tmp.unlink(missing_ok=True)
@@ -318,16 +319,16 @@ def _fetch(
                 failures.append(f"{url}: {type(e).__name__}: {e}")
 
     tried = "\n".join(f"  - {f}" for f in failures) or "  (none: download=False)"
+    retry = "run again" if download else "run again with download=True"
     raise DataUnavailableError(
         f"Could not obtain {dataset} file '{filename}'.\n"
         "Looked in:\n" + "\n".join(f"  - {p}" for p in looked) + "\n"
         f"Download attempts:\n{tried}\n"
         "To fix this, either\n"
-        f"  - connect to the internet and run again{'' if download else ' with download=True'}"
-        f" (the file is then cached in {cached.parent}), or\n"
-        f"  - get the four files {', '.join(FILES)} elsewhere, put them in "
-        f"/path/to/data/{dataset}/ and set DLCOURSE_DATA=/path/to/data (or pass "
-        "data_dir='/path/to/data'); the subfolder is required." + hint
+        f"  - connect to the internet and {retry} (files are cached in {cached.parent}), or\n"
+        f"  - copy the four files\n      {', '.join(FILES[:2])},\n      {', '.join(FILES[2:])}\n"
+        f"    into /path/to/data/{dataset}/ and set DLCOURSE_DATA=/path/to/data\n"
+        f"    (or pass data_dir='/path/to/data'); the '{dataset}/' subfolder is required." + hint
     )
 
 

@@ -384,6 +384,7 @@ def test_files_outside_subfolder_get_a_hint(shared, tmp_path):
         load_mnist(data_dir=flat, cache_dir=tmp_path / "cache", download=False)
     msg = str(info.value)
     assert str(flat / "mnist" / "train-images-idx3-ubyte.gz") in msg
+    assert f"Note: {flat / 'train-images-idx3-ubyte.gz'} exists" in msg
     assert "'mnist/' subfolder" in msg
 
 

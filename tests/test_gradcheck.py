@@ -138,7 +138,11 @@ def test_numerical_gradient_of_scalar_array():
 
 def test_numerical_gradient_array_matches_backprop_of_matmul():
     rng = np.random.default_rng(5)
-    x, A, dout = rng.standard_normal((4, 3)), rng.standard_normal((3, 2)), rng.standard_normal((4, 2))
+    x, A, dout = (
+        rng.standard_normal((4, 3)),
+        rng.standard_normal((3, 2)),
+        rng.standard_normal((4, 2)),
+    )
     grad = numerical_gradient_array(lambda x: x @ A, x, dout)
     assert relative_error(grad, dout @ A.T) < 1e-7
 
@@ -233,7 +237,9 @@ def test_float32_warns_that_float64_is_needed():
     with pytest.warns(UserWarning, match="float64"):
         numerical_gradient(lambda x: np.sum(x**2), x)
     with pytest.warns(UserWarning, match="float64"):
-        results = check_layer(relu_forward, relu_backward, [np.linspace(-1, 1, 6, dtype=np.float32)])
+        results = check_layer(
+            relu_forward, relu_backward, [np.linspace(-1, 1, 6, dtype=np.float32)]
+        )
     assert results[0].passed
 
 
@@ -247,7 +253,10 @@ def test_central_differences_beat_one_sided_differences():
         x_plus[i] += h
         one_sided[i] = (f(x_plus) - f(x)) / h
     central = numerical_gradient(f, x, h=h)
-    err_one_sided, err_central = relative_error(one_sided, analytic), relative_error(central, analytic)
+    err_one_sided, err_central = (
+        relative_error(one_sided, analytic),
+        relative_error(central, analytic),
+    )
     assert err_one_sided > 1e-6  # error ~ h
     assert err_central < 1e-8  # error ~ h**2
     assert err_central < err_one_sided / 1000

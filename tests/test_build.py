@@ -1,0 +1,130 @@
+"""course/ is the one source of truth: release/ and solutions/ are derived from it, in sync,
+and nothing a student can see holds a solution or a hidden test."""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+import nbformat
+import pytest
+
+from dlcourse.build import (
+    Course,
+    build_assignment,
+    check,
+    execute_notebook,
+    hidden_region,
+    is_solution_cell,
+    is_test_cell,
+    nbgrader_meta,
+    solution_region,
+)
+from dlcourse.grading import reference_module_name
+
+from harness import REPO
+
+COURSE = Course(REPO)
+ASSIGNMENTS = COURSE.assignments()
+
+
+def _significant(lines: list[str]) -> list[str]:
+    """Lines worth searching for: code, not blanks, comments or lone brackets."""
+    stripped = (line.strip() for line in lines)
+    return [s for s in stripped if len(s) > 8 and not s.startswith("#")]
+
+
+def _student_visible(assignment: str) -> list[tuple[str, nbformat.NotebookNode]]:
+    folder = COURSE.release / assignment
+    notebooks = [("release", nbformat.read(p, as_version=4)) for p in folder.glob("*.ipynb")]
+    solution_nb = COURSE.solutions / assignment / f"{assignment}.ipynb"
+    notebooks.append(("solutions", nbformat.read(solution_nb, as_version=4)))
+    return notebooks
+
+
+def test_there_is_at_least_one_assignment():
+    assert "01_perceptron_to_mlp" in ASSIGNMENTS
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_course_notebook_is_stored_without_outputs(assignment):
+    nb = nbformat.read(COURSE.source_notebook(assignment), as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert not cell.outputs and cell.execution_count is None, cell.source[:80]
+
+
+def test_release_and_solutions_are_in_sync_with_course():
+    problems = check(REPO)
+    assert not problems, "\n".join(problems) + "\nrun `dlcourse build`"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_holds_no_solution_code(assignment):
+    source = nbformat.read(COURSE.source_notebook(assignment), as_version=4)
+    secret = {
+        line for cell in source.cells if is_solution_cell(cell)
+        for line in _significant(solution_region(cell.source))
+    }  # fmt: skip
+    assert secret, "the course notebook has no solution regions"
+    for path in (COURSE.release / assignment).glob("*.ipynb"):
+        text = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
+        assert "BEGIN SOLUTION" not in text
+        leaked = sorted(line for line in secret if line in text)
+        assert not leaked, f"{path.name} shows solution lines: {leaked[:5]}"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_nothing_a_student_sees_holds_hidden_tests(assignment):
+    source = nbformat.read(COURSE.source_notebook(assignment), as_version=4)
+    hidden = {
+        line for cell in source.cells if is_test_cell(cell)
+        for line in _significant(hidden_region(cell.source))
+    }  # fmt: skip
+    assert hidden, "the course notebook has no hidden tests"
+    for where, nb in _student_visible(assignment):
+        text = "\n".join(c.source for c in nb.cells)
+        assert "HIDDEN TESTS" not in text, where
+        leaked = sorted(line for line in hidden if line in text)
+        assert not leaked, f"{where} shows hidden-test lines: {leaked[:5]}"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_reference_module_holds_every_solution(assignment):
+    source = nbformat.read(COURSE.source_notebook(assignment), as_version=4)
+    module = (COURSE.solutions / f"{reference_module_name(assignment)}.py").read_text()
+    for cell in source.cells:
+        if is_solution_cell(cell):
+            for line in _significant(solution_region(cell.source)):
+                assert line in module, f"{nbgrader_meta(cell)['grade_id']}: {line}"
+
+
+def test_check_notices_an_edited_course_notebook(tmp_path):
+    """The sync check can fail: edit a solution in a copy of the course and it must say so."""
+    assignment = ASSIGNMENTS[0]
+    for name in ("nbgrader_config.py", "course", "release", "solutions"):
+        src = REPO / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp_path / name)
+    path = tmp_path / "course" / assignment / f"{assignment}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    cell = next(c for c in nb.cells if is_solution_cell(c))
+    cell.source = cell.source.replace("### END SOLUTION", "pass  # edited\n    ### END SOLUTION")
+    nbformat.write(nb, path)
+    problems = check(tmp_path)
+    assert any("out of date" in p for p in problems), problems
+    assert any(reference_module_name(assignment) in p for p in problems), problems
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_course_notebook_executes_top_to_bottom(assignment, tmp_path):
+    """Run the instructor notebook (solutions and hidden tests included) in a fresh kernel."""
+    build_assignment(COURSE, assignment, tmp_path, execute=False, log=lambda *_: None)
+    workdir = shutil.copytree(COURSE.source / assignment, tmp_path / "work")
+    nb = nbformat.read(COURSE.source_notebook(assignment), as_version=4)
+    start = time.perf_counter()
+    execute_notebook(nb, workdir, tmp_path / "solutions")
+    elapsed = time.perf_counter() - start
+    print(f"{assignment}: executed in {elapsed:.1f} s")
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert not errors
