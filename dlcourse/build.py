@@ -244,6 +244,50 @@ def build(root: Path, assignments: Sequence[str] | None = None, *, execute=True,
     for assignment in assignments or course.assignments():
         log(f"building {assignment}")
         build_assignment(course, assignment, root, execute=execute, log=log)
+        leaks = find_leaks(root, assignment)
+        if leaks:
+            raise RuntimeError("the student-visible files leak:\n" + "\n".join(leaks))
+        log("  validated: no solution code or hidden test visible to students")
+
+
+# --------------------------------------------------------------------------- validate
+def significant_lines(lines: list[str]) -> set[str]:
+    """Lines worth searching for: code, not blanks, comments or lone brackets."""
+    stripped = (line.strip() for line in lines)
+    return {s for s in stripped if len(s) > 8 and not s.startswith("#")}
+
+
+def find_leaks(root: Path, assignment: str) -> list[str]:
+    """What a student could see that they must not: solution code in ``release/``, hidden
+    tests in ``release/`` or in the reference notebook in ``solutions/``."""
+    course = Course(root)
+    source = nbformat.read(course.source_notebook(assignment), as_version=4)
+    solutions = set().union(
+        *(significant_lines(solution_region(c.source)) for c in source.cells if is_solution_cell(c))
+    )
+    hidden = set().union(
+        *(significant_lines(hidden_region(c.source)) for c in source.cells if is_test_cell(c))
+    )
+    visible = [(p, True) for p in sorted((course.release / assignment).glob("*.ipynb"))]
+    visible.append((course.solutions / assignment / f"{assignment}.ipynb", False))
+    problems = []
+    for path, is_release in visible:
+        if not path.is_file():
+            continue
+        text = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
+        where = path.relative_to(root).as_posix()
+        if HIDDEN_BEGIN in text or HIDDEN_END in text:
+            problems.append(f"{where} contains a hidden-test region")
+        if is_release and SOLUTION_BEGIN in text:
+            problems.append(f"{where} contains a solution region")
+        leaked = sorted(line for line in hidden if line in text)
+        if leaked:
+            problems.append(f"{where} shows hidden-test lines: {leaked[:3]}")
+        if is_release:
+            leaked = sorted(line for line in solutions if line in text)
+            if leaked:
+                problems.append(f"{where} shows solution lines: {leaked[:3]}")
+    return problems
 
 
 # --------------------------------------------------------------------------- check
@@ -300,8 +344,9 @@ def check(root: Path, assignments: Iterable[str] | None = None) -> list[str]:
                 elif a.read_bytes() != b.read_bytes():
                     problems.append(
                         f"release/{assignment}/{rel} is out of date\n"
-                        + _diff_text(a.read_text(errors="replace"), b.read_text(errors="replace"),
-                                     rel)
+                        + _diff_text(
+                            a.read_text(errors="replace"), b.read_text(errors="replace"), rel
+                        )
                     )
             # reference module: identical text
             module = f"{reference_module_name(assignment)}.py"
@@ -322,6 +367,7 @@ def check(root: Path, assignments: Iterable[str] | None = None) -> list[str]:
                 problems.append(f"solutions/{nb_rel} is out of date with course/{nb_rel}")
             elif not _is_executed(b):
                 problems.append(f"solutions/{nb_rel} has not been executed (run `dlcourse build`)")
+            problems.extend(find_leaks(root, assignment))
     return problems
 
 

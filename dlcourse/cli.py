@@ -1,9 +1,9 @@
 """The ``dlcourse`` command.
 
-    dlcourse build [ASSIGNMENT ...] [--no-execute]   regenerate release/ and solutions/
-    dlcourse check [ASSIGNMENT ...]                  fail if release/ or solutions/ is stale
-    dlcourse run-solutions [ASSIGNMENT ...] [--out DIR]
-                                                     execute the reference notebooks headless
+dlcourse build [ASSIGNMENT ...] [--no-execute]   regenerate release/ and solutions/
+dlcourse check [ASSIGNMENT ...]                  fail if release/ or solutions/ is stale
+dlcourse run-solutions [ASSIGNMENT ...] [--out DIR]
+                                                 execute the reference notebooks headless
 """
 
 from __future__ import annotations

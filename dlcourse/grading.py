@@ -314,9 +314,7 @@ def check_function(
                 f"{name} is not implemented yet (it raised NotImplementedError)"
             ) from None
         except Exception as exc:
-            raise AssertionError(
-                f"{header}  it raised {type(exc).__name__}: {exc}"
-            ) from None
+            raise AssertionError(f"{header}  it raised {type(exc).__name__}: {exc}") from None
         rtol, atol = tolerance.for_case(case)
         try:
             _compare(expected, received, rtol, atol, "output")

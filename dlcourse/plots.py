@@ -95,9 +95,10 @@ def plot_training_curves(
         for name in names:
             values = series[name]
             x = np.arange(1, len(values) + 1) * (n_max / len(values))
-            panel.plot(x, values, marker="o" if n_max <= 30 else None, label=name)
+            panel.plot(x, values, marker="o" if len(values) <= 30 else None, label=name)
         panel.set_xlabel(xlabel)
-        panel.set_ylabel("accuracy" if names is acc else "loss")
+        shared = ax is not None and len(groups) == 2
+        panel.set_ylabel("value" if shared else "accuracy" if names is acc else "loss")
         panel.grid(True, alpha=0.3)
         panel.legend()
     if title is not None:

@@ -14,10 +14,12 @@ from dlcourse.build import (
     build_assignment,
     check,
     execute_notebook,
+    find_leaks,
     hidden_region,
     is_solution_cell,
     is_test_cell,
     nbgrader_meta,
+    significant_lines,
     solution_region,
 )
 from dlcourse.grading import reference_module_name
@@ -26,20 +28,6 @@ from harness import REPO
 
 COURSE = Course(REPO)
 ASSIGNMENTS = COURSE.assignments()
-
-
-def _significant(lines: list[str]) -> list[str]:
-    """Lines worth searching for: code, not blanks, comments or lone brackets."""
-    stripped = (line.strip() for line in lines)
-    return [s for s in stripped if len(s) > 8 and not s.startswith("#")]
-
-
-def _student_visible(assignment: str) -> list[tuple[str, nbformat.NotebookNode]]:
-    folder = COURSE.release / assignment
-    notebooks = [("release", nbformat.read(p, as_version=4)) for p in folder.glob("*.ipynb")]
-    solution_nb = COURSE.solutions / assignment / f"{assignment}.ipynb"
-    notebooks.append(("solutions", nbformat.read(solution_nb, as_version=4)))
-    return notebooks
 
 
 def test_there_is_at_least_one_assignment():
@@ -60,33 +48,27 @@ def test_release_and_solutions_are_in_sync_with_course():
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_release_holds_no_solution_code(assignment):
-    source = nbformat.read(COURSE.source_notebook(assignment), as_version=4)
-    secret = {
-        line for cell in source.cells if is_solution_cell(cell)
-        for line in _significant(solution_region(cell.source))
-    }  # fmt: skip
-    assert secret, "the course notebook has no solution regions"
-    for path in (COURSE.release / assignment).glob("*.ipynb"):
-        text = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
-        assert "BEGIN SOLUTION" not in text
-        leaked = sorted(line for line in secret if line in text)
-        assert not leaked, f"{path.name} shows solution lines: {leaked[:5]}"
+def test_nothing_a_student_sees_holds_solutions_or_hidden_tests(assignment):
+    assert not find_leaks(REPO, assignment)
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_nothing_a_student_sees_holds_hidden_tests(assignment):
+def test_leak_detection_can_fail(tmp_path):
+    """Copy the course, paste a hidden test and a solution line into the student files: the
+    validation must report both."""
+    assignment = ASSIGNMENTS[0]
+    for name in ("course", "release", "solutions"):
+        shutil.copytree(REPO / name, tmp_path / name)
     source = nbformat.read(COURSE.source_notebook(assignment), as_version=4)
-    hidden = {
-        line for cell in source.cells if is_test_cell(cell)
-        for line in _significant(hidden_region(cell.source))
-    }  # fmt: skip
-    assert hidden, "the course notebook has no hidden tests"
-    for where, nb in _student_visible(assignment):
-        text = "\n".join(c.source for c in nb.cells)
-        assert "HIDDEN TESTS" not in text, where
-        leaked = sorted(line for line in hidden if line in text)
-        assert not leaked, f"{where} shows hidden-test lines: {leaked[:5]}"
+    solution = next(c for c in source.cells if is_solution_cell(c))
+    tests = next(c for c in source.cells if is_test_cell(c) and hidden_region(c.source))
+    for folder in ("release", "solutions"):
+        path = tmp_path / folder / assignment / f"{assignment}.ipynb"
+        nb = nbformat.read(path, as_version=4)
+        nb.cells.append(nbformat.v4.new_code_cell(solution.source + "\n" + tests.source))
+        nbformat.write(nb, path)
+    problems = "\n".join(find_leaks(tmp_path, assignment))
+    assert "release" in problems and "solution lines" in problems
+    assert "hidden-test" in problems and "solutions/" in problems
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -95,7 +77,7 @@ def test_reference_module_holds_every_solution(assignment):
     module = (COURSE.solutions / f"{reference_module_name(assignment)}.py").read_text()
     for cell in source.cells:
         if is_solution_cell(cell):
-            for line in _significant(solution_region(cell.source)):
+            for line in significant_lines(solution_region(cell.source)):
                 assert line in module, f"{nbgrader_meta(cell)['grade_id']}: {line}"
 
 
