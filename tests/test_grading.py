@@ -19,6 +19,8 @@ from types import ModuleType
 
 import pytest
 
+from dlcourse.build import Course
+
 from harness import (
     REPO,
     GradedSubmission,
@@ -42,9 +44,7 @@ def _variants_module(assignment: str) -> ModuleType:
 
 
 def _graded_assignments() -> list[str]:
-    course = REPO / "course"
-    found = sorted(d.name for d in course.iterdir() if (d / f"{d.name}.ipynb").is_file())
-    return [a for a in found if (VARIANTS / f"a{a}.py").is_file()]
+    return [a for a in Course(REPO).assignments() if (VARIANTS / f"a{a}.py").is_file()]
 
 
 ASSIGNMENTS = _graded_assignments()
