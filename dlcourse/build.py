@@ -172,7 +172,11 @@ def execute_notebook(nb: NotebookNode, cwd: Path, solutions_dir: Path, timeout: 
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     try:
         NotebookClient(
-            nb, timeout=timeout, kernel_name=KERNEL_NAME, resources={"metadata": {"path": str(cwd)}}
+            nb,
+            timeout=timeout,
+            kernel_name=KERNEL_NAME,
+            record_timing=False,  # rebuilding gives the same file
+            resources={"metadata": {"path": str(cwd)}},
         ).execute()
     finally:
         if previous is None:
