@@ -110,3 +110,16 @@ def test_course_notebook_executes_top_to_bottom(assignment, tmp_path):
     print(f"{assignment}: executed in {elapsed:.1f} s")
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
     assert not errors
+
+
+@pytest.mark.slow
+def test_run_solutions_gives_executed_notebooks_with_plots(tmp_path):
+    """The self-learner's command: every reference notebook, executed, plots included."""
+    from dlcourse.cli import main
+
+    assert main(["--root", str(REPO), "run-solutions", "--out", str(tmp_path)]) == 0
+    for assignment in ASSIGNMENTS:
+        nb = nbformat.read(tmp_path / assignment / f"{assignment}.ipynb", as_version=4)
+        outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+        assert not [o for o in outputs if o.output_type == "error"]
+        assert any("image/png" in o.get("data", {}) for o in outputs), "no plot in the output"
