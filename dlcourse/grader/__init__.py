@@ -1,0 +1,1 @@
+"""Trusted grading: sandboxed execution, judging outside the sandbox, nbgrader gradebook."""

@@ -1,0 +1,88 @@
+"""The instructor's side of an assignment, prepared once per grading run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from dlcourse.build import (
+    Course,
+    is_reference_cell,
+    is_solution_cell,
+    is_test_cell,
+    nbgrader_meta,
+    strip_solution_delimiters,
+)
+from dlcourse.grader.replay import Recording, defined_names, record
+from dlcourse.grading import reference
+
+
+@dataclass(frozen=True)
+class TestCell:
+    grade_id: str
+    source: str  # visible checks and hidden tests: never sent into the sandbox
+    visible: str  # what the student's notebook shows
+    points: float
+
+
+@dataclass
+class GradedAssignment:
+    """What grading needs from ``course/<id>/<id>.ipynb`` and ``solutions/``."""
+
+    assignment: str
+    notebook_name: str
+    setup: str  # the reference-tagged cells (imports), run before every test cell
+    names: list[str]  # functions the students write
+    solution_ids: list[str]
+    function_names: dict[str, list[str]]  # solution grade_id -> the names its cell defines
+    tests: dict[str, TestCell]
+    recordings: dict[str, Recording] = field(default_factory=dict)
+
+    @property
+    def max_score(self) -> float:
+        return sum(t.points for t in self.tests.values())
+
+    @classmethod
+    def load(cls, root: Path, assignment: str) -> GradedAssignment:
+        from nbgrader.preprocessors import ClearHiddenTests
+
+        course = Course(root)
+        source = nbformat.read(course.source_notebook(assignment), as_version=4)
+        solutions = [c for c in source.cells if is_solution_cell(c)]
+        function_names = {
+            nbgrader_meta(c)["grade_id"]: defined_names([strip_solution_delimiters(c.source)])
+            for c in solutions
+        }
+        tests = {}
+        for cell in source.cells:
+            if is_test_cell(cell):
+                visible = nbformat.from_dict({**cell, "source": cell.source})
+                ClearHiddenTests().preprocess_cell(visible, {}, 0)
+                grade_id = nbgrader_meta(cell)["grade_id"]
+                points = float(nbgrader_meta(cell).get("points", 0))
+                tests[grade_id] = TestCell(grade_id, cell.source, visible.source, points)
+        graded = cls(
+            assignment=assignment,
+            notebook_name=f"{assignment}.ipynb",
+            setup="\n".join(c.source for c in source.cells if is_reference_cell(c)),
+            names=[n for names in function_names.values() for n in names],
+            solution_ids=list(function_names),
+            function_names=function_names,
+            tests=tests,
+        )
+        graded.record_all()
+        return graded
+
+    def record_all(self) -> None:
+        """Record every test cell's calls against the reference; the reference must pass."""
+        ref = reference(self.assignment)
+        for grade_id, test in self.tests.items():
+            recording = record(grade_id, test.source, self.setup, self.names, ref)
+            if recording.error:
+                raise RuntimeError(
+                    f"{self.assignment}: the reference fails its own test cell {grade_id}: "
+                    f"{recording.error}"
+                )
+            self.recordings[grade_id] = recording

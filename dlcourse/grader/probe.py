@@ -1,0 +1,121 @@
+"""The probe: runs inside the student's (sandboxed) kernel during grading.
+
+It calls the student's functions on the arguments the grader recorded and writes what they
+returned as plain numbers: ``index.json`` plus one ``.npy`` file per array, in
+``.dlcourse/results/<cell>/``. Results are written after every call, so a function that
+hangs or a kernel that dies costs only the calls that did not finish. The probe judges
+nothing: the grader compares the results outside the sandbox (see ``replay``).
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import signal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+CALLS_DIR = Path(".dlcourse/calls")
+RESULTS_DIR = Path(".dlcourse/results")
+SECONDS_PER_CALL = 30
+
+
+class CallTimeout(Exception):
+    """A student function ran past SECONDS_PER_CALL."""
+
+
+def _unship(value: Any) -> Any:
+    """Turn shipped functions back into functions (defined with numpy available as np)."""
+    kind = type(value).__name__
+    if kind == "ShippedFunction":
+        namespace: dict[str, Any] = {"np": np}
+        exec(value.source, namespace)
+        return namespace[value.name]
+    if isinstance(value, tuple):
+        return tuple(_unship(v) for v in value)
+    if isinstance(value, list):
+        return [_unship(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _unship(v) for k, v in value.items()}
+    return value
+
+
+def _encode(value: Any, arrays: list[np.ndarray], depth: int = 0) -> dict:
+    """A JSON tree for a value; arrays go to ``arrays``. Unsupported objects raise TypeError."""
+    if depth > 32:
+        raise TypeError("the result is nested too deeply")
+    if isinstance(value, bool):
+        return {"t": "bool", "v": value}
+    if isinstance(value, int):
+        return {"t": "int", "v": value} if abs(value) < 2**53 else {"t": "float", "v": value}
+    if isinstance(value, float):
+        arrays.append(np.asarray(value, dtype=np.float64))
+        return {"t": "scalar", "i": len(arrays) - 1}
+    if isinstance(value, np.ndarray | np.generic):
+        array = np.asarray(value)
+        if array.dtype.kind not in "biufc":
+            raise TypeError(f"an array of {array.dtype} is not numbers")
+        arrays.append(np.array(array, copy=True))
+        return {"t": "array" if isinstance(value, np.ndarray) else "scalar", "i": len(arrays) - 1}
+    if isinstance(value, tuple | list):
+        kind = "tuple" if isinstance(value, tuple) else "list"
+        return {"t": kind, "v": [_encode(v, arrays, depth + 1) for v in value]}
+    if isinstance(value, dict):
+        keys = list(value)
+        if not all(type(k) in (str, int) for k in keys):
+            raise TypeError("dict keys must be strings or integers")
+        return {"t": "dict", "k": keys, "v": [_encode(value[k], arrays, depth + 1) for k in keys]}
+    if value is None:
+        return {"t": "none"}
+    if isinstance(value, str):
+        return {"t": "str", "v": value[:10000]}
+    if callable(value):  # a function passed through (e.g. an activation) is not a result
+        return {"t": "none"}
+    raise TypeError(f"returned a {type(value).__name__}, which is not a number or an array")
+
+
+def _on_alarm(signum, frame):
+    raise CallTimeout()
+
+
+def run_probe(namespace: dict, cell: str) -> None:
+    """Call the student's functions for test cell ``cell`` and write the results."""
+    with open(CALLS_DIR / f"{cell}.pkl", "rb") as f:
+        calls = pickle.load(f)
+    out = RESULTS_DIR / cell
+    out.mkdir(parents=True, exist_ok=True)
+    index: list[dict] = []
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    passed = 0
+    try:
+        for n, (name, args, kwargs) in enumerate(calls):
+            entry: dict[str, Any] = {"n": n}
+            args, kwargs = _unship(args), _unship(kwargs)
+            function = namespace.get(name)
+            try:
+                if not callable(function):
+                    raise NameError(f"{name} is not defined (did its cell run without errors?)")
+                signal.setitimer(signal.ITIMER_REAL, SECONDS_PER_CALL)
+                try:
+                    with np.errstate(all="ignore"):
+                        result = function(*args, **kwargs)
+                finally:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+                arrays: list[np.ndarray] = []
+                entry["result"] = _encode(result, arrays)
+                entry["args_after"] = _encode((args, kwargs), arrays)
+                entry["arrays"] = list(range(len(arrays)))
+                for i, array in enumerate(arrays):
+                    np.save(out / f"{n}_{i}.npy", array, allow_pickle=False)
+                passed += 1
+            except CallTimeout:
+                entry = {"n": n, "error": f"{name} ran past the {SECONDS_PER_CALL} s time limit"}
+            except Exception as exc:
+                entry = {"n": n, "error": f"{name} raised {type(exc).__name__}: {exc}"[:2000]}
+            index.append(entry)
+            (out / "index.json").write_text(json.dumps(index))
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+    print(f"autograding: {len(calls)} calls recorded for {cell}")

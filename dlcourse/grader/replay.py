@@ -1,0 +1,341 @@
+"""Record and replay: the student's code runs in the sandbox, the judging runs outside.
+
+A test cell (visible checks and hidden tests) never runs in the student's kernel. Instead:
+
+1. **Record** (trusted, once per assignment): the test cell runs here with every student
+   function replaced by a stub that calls the reference and logs its arguments. This yields
+   the exact calls the test cell makes: ``[(function name, args, kwargs), ...]``.
+2. **Probe** (sandbox): after the student's cells, a probe cell calls the student's
+   functions on those arguments and writes the results as plain numbers (JSON + ``.npy``
+   files, never pickles), together with the arguments' state after the call.
+3. **Replay** (trusted, per student): the test cell runs here again; each stub now returns
+   the student's recorded result (and applies any in-place change the student's function
+   made to its inputs). The assertions, ``check_function`` included, run in this process, on
+   numbers, with a pristine numpy: nothing the student did to their own kernel can change
+   the verdict, and the hidden tests' source never enters the sandbox.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import copy
+import io
+import itertools
+import json
+import linecache
+import pickle
+import types
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+CALLS_DIR = ".dlcourse/calls"
+RESULTS_DIR = ".dlcourse/results"
+MAX_RESULT_BYTES = 64 * 2**20  # all results of one test cell, arrays included
+
+
+class ReplayError(Exception):
+    """The test cell asked for a call that was not recorded (the grading is broken)."""
+
+
+class StudentCallError(Exception):
+    """What a student's function did instead of returning numbers, re-raised at replay."""
+
+
+# --------------------------------------------------------------------------- cells
+def defined_names(sources: Iterable[str]) -> list[str]:
+    """Top-level function (and class) names defined by the given cell sources."""
+    names: list[str] = []
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                names.append(node.name)
+    return list(dict.fromkeys(names))
+
+
+def _compile_cell(source: str, name: str) -> types.CodeType:
+    """Compile a cell so that ``inspect.getsource`` works on the functions it defines."""
+    filename = f"<dlcourse-test-cell {name}>"
+    lines = [line + "\n" for line in source.split("\n")]
+    linecache.cache[filename] = (len(source), None, lines, filename)
+    return compile(source, filename, "exec")
+
+
+def _namespace(setup: str, stubs: dict[str, Callable]) -> dict[str, Any]:
+    namespace: dict[str, Any] = {"__name__": "__dlcourse_test__"}
+    exec(compile(setup, "<dlcourse-setup>", "exec"), namespace)  # the notebook's imports
+    namespace.update(stubs)
+    return namespace
+
+
+# --------------------------------------------------------------------------- record
+@dataclass
+class Call:
+    """One call a test cell makes to a student function."""
+
+    function: str
+    args: tuple
+    kwargs: dict
+
+
+@dataclass
+class Recording:
+    """The calls of one test cell, and whether the cell passed with the reference."""
+
+    cell: str
+    calls: list[Call] = field(default_factory=list)
+    error: str | None = None
+
+
+def record(cell: str, source: str, setup: str, names: list[str], reference: Any) -> Recording:
+    """Run a test cell against the reference, logging every call to a student function."""
+    recording = Recording(cell)
+
+    def stub_for(name: str) -> Callable:
+        def stub(*args, **kwargs):
+            recording.calls.append(Call(name, copy.deepcopy(args), copy.deepcopy(kwargs)))
+            return getattr(reference, name)(*args, **kwargs)
+
+        stub.__name__ = name
+        return stub
+
+    namespace = _namespace(setup, {n: stub_for(n) for n in names if hasattr(reference, n)})
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            exec(_compile_cell(source, cell), namespace)
+    except Exception as exc:  # the reference must pass its own tests
+        recording.error = f"{type(exc).__name__}: {exc}"
+    return recording
+
+
+# --------------------------------------------------------------------------- ship calls
+@dataclass(frozen=True)
+class ShippedFunction:
+    """A function argument sent into the sandbox as source (e.g. a reference activation)."""
+
+    name: str
+    source: str
+
+
+def _ship(value: Any) -> Any:
+    """Arguments as the probe gets them: functions become numpy names or source code."""
+    if isinstance(value, np.ufunc) or (
+        callable(value) and getattr(np, getattr(value, "__name__", ""), None) is value
+    ):
+        return ShippedFunction(value.__name__, f"{value.__name__} = np.{value.__name__}\n")
+    if isinstance(value, types.FunctionType):
+        import inspect
+        import textwrap
+
+        try:
+            source = textwrap.dedent(inspect.getsource(value))
+        except (OSError, TypeError) as exc:
+            raise ReplayError(f"cannot send function {value.__name__} to the sandbox") from exc
+        if value.__name__ == "<lambda>":
+            raise ReplayError("pass named functions, not lambdas, to student functions")
+        return ShippedFunction(value.__name__, source)
+    if isinstance(value, tuple):
+        return tuple(_ship(v) for v in value)
+    if isinstance(value, list):
+        return [_ship(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _ship(v) for k, v in value.items()}
+    return value
+
+
+def write_calls(recording: Recording, workdir: Path) -> None:
+    """Write a test cell's calls where the probe reads them (``.dlcourse/calls/<cell>.pkl``).
+
+    Pickle is safe in this direction: the grader writes it, the sandbox reads it.
+    """
+    folder = workdir / CALLS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    shipped = [(c.function, _ship(c.args), _ship(c.kwargs)) for c in recording.calls]
+    with open(folder / f"{recording.cell}.pkl", "wb") as f:
+        pickle.dump(shipped, f, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def probe_source(cell: str) -> str:
+    """The code of the probe cell that takes the place of test cell ``cell``."""
+    return (
+        "# Autograding: your functions are called on the test inputs here; the results are\n"
+        "# checked by the grader outside this notebook.\n"
+        "from dlcourse.grader.probe import run_probe as _dlcourse_run_probe\n"
+        f"_dlcourse_run_probe(globals(), {cell!r})"
+    )
+
+
+# --------------------------------------------------------------------------- read results
+def _decode(node: Any, arrays: dict[str, np.ndarray], depth: int = 0) -> Any:
+    """Rebuild a value from the probe's JSON tree; anything unexpected is an error."""
+    if depth > 32 or not isinstance(node, dict):
+        raise ValueError("malformed result")
+    kind = node.get("t")
+    if kind == "array":
+        return arrays[str(node["i"])]
+    if kind == "scalar":
+        return arrays[str(node["i"])][()]
+    if kind in ("tuple", "list"):
+        items = [_decode(v, arrays, depth + 1) for v in node["v"]]
+        return tuple(items) if kind == "tuple" else items
+    if kind == "dict":
+        keys = node["k"]
+        if not all(isinstance(k, str | int) for k in keys):
+            raise ValueError("malformed dict keys")
+        return {k: _decode(v, arrays, depth + 1) for k, v in zip(keys, node["v"], strict=True)}
+    if kind == "int" and type(node["v"]) is int:
+        return node["v"]
+    if kind == "float" and type(node["v"]) in (int, float):
+        return float(node["v"])
+    if kind == "bool" and type(node["v"]) is bool:
+        return node["v"]
+    if kind == "str" and type(node["v"]) is str:
+        return node["v"]
+    if kind == "none":
+        return None
+    raise ValueError(f"unexpected result type {kind!r}")
+
+
+@dataclass
+class Outcome:
+    """What the student's function did on one recorded call."""
+
+    result: Any = None
+    error: str | None = None
+    args_after: Any = None  # the arguments' state after the call (in-place changes)
+
+
+def read_results(workdir: Path, cell: str) -> list[Outcome]:
+    """The probe's results for one test cell, validated (no pickle, bounded size)."""
+    folder = workdir / RESULTS_DIR / cell
+    index = folder / "index.json"
+    if not index.is_file():
+        return []
+    files = [p for p in folder.iterdir() if p.is_file()]
+    if sum(p.stat().st_size for p in files) > MAX_RESULT_BYTES:
+        return [Outcome(error="the results were too large")]
+    outcomes = []
+    try:
+        entries = json.loads(index.read_text())
+        for entry in entries:
+            arrays = {}
+            for key in entry.get("arrays", []):
+                path = folder / f"{int(entry['n'])}_{int(key)}.npy"
+                arrays[str(key)] = np.load(path, allow_pickle=False)
+            if "error" in entry:
+                outcomes.append(Outcome(error=str(entry["error"])[:2000]))
+            else:
+                outcomes.append(
+                    Outcome(
+                        result=_decode(entry["result"], arrays),
+                        args_after=_decode(entry["args_after"], arrays),
+                    )
+                )
+    except Exception as exc:  # tampered or truncated results count as no result
+        outcomes.append(Outcome(error=f"unreadable results ({type(exc).__name__})"))
+    return outcomes
+
+
+# --------------------------------------------------------------------------- replay
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (
+            isinstance(a, np.ndarray)
+            and isinstance(b, np.ndarray)
+            and a.shape == b.shape
+            and a.dtype == b.dtype
+            and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
+        )
+    if isinstance(a, tuple | list):
+        return (
+            type(a) is type(b) and len(a) == len(b) and all(map(_same, a, b))
+        )
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if callable(a):
+        return callable(b) and getattr(a, "__name__", None) == getattr(b, "__name__", None)
+    return type(a) is type(b) and (a == b or (a != a and b != b))
+
+
+def _apply_in_place(target: Any, after: Any) -> None:
+    """Make the caller's arrays look as the student's function left them."""
+    if isinstance(target, np.ndarray) and isinstance(after, np.ndarray):
+        if target.shape == after.shape and target.flags.writeable:
+            with np.errstate(all="ignore"):
+                np.copyto(target, after, casting="unsafe")
+    elif isinstance(target, tuple | list) and isinstance(after, tuple | list):
+        for t, a in zip(target, after, strict=False):
+            _apply_in_place(t, a)
+    elif isinstance(target, dict) and isinstance(after, dict):
+        for key in target.keys() & after.keys():
+            _apply_in_place(target[key], after[key])
+
+
+@dataclass
+class Verdict:
+    """The result of replaying one test cell."""
+
+    cell: str
+    passed: bool
+    message: str = ""  # shown to the student: assertion messages, never source code
+    stdout: str = ""
+
+
+def replay(
+    cell: str,
+    source: str,
+    setup: str,
+    names: list[str],
+    recording: Recording,
+    outcomes: list[Outcome],
+) -> Verdict:
+    """Run a test cell with the student's recorded results in place of their functions."""
+    counter = itertools.count()
+
+    def stub_for(name: str) -> Callable:
+        def stub(*args, **kwargs):
+            i = next(counter)
+            if i >= len(recording.calls) or recording.calls[i].function != name:
+                raise ReplayError(f"unexpected call {i} to {name}")
+            call = recording.calls[i]
+            if not (_same(call.args, args) and _same(call.kwargs, kwargs)):
+                raise StudentCallError(
+                    f"the inputs of check {i + 1} differ from the expected ones: did an earlier"
+                    " call modify its input arrays in place?"
+                )
+            if i >= len(outcomes):
+                raise StudentCallError(
+                    f"{name} gave no result (it did not finish within the time limit, "
+                    "or the notebook stopped before the tests)"
+                )
+            outcome = outcomes[i]
+            if outcome.error is not None:
+                raise StudentCallError(outcome.error)
+            _apply_in_place(args, outcome.args_after[0])
+            _apply_in_place(kwargs, outcome.args_after[1])
+            return outcome.result
+
+        stub.__name__ = name
+        return stub
+
+    namespace = _namespace(setup, {n: stub_for(n) for n in names})
+    stdout = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(stdout):
+            exec(_compile_cell(source, cell), namespace)
+    except ReplayError:
+        raise
+    except AssertionError as exc:
+        message = str(exc) or "a hidden check failed"
+        return Verdict(cell, False, message, stdout.getvalue())
+    except Exception as exc:
+        return Verdict(cell, False, f"{type(exc).__name__}: {exc}", stdout.getvalue())
+    return Verdict(cell, True, "", stdout.getvalue())

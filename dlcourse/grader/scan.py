@@ -1,0 +1,31 @@
+"""Look through a submission's code for attempts to change the grading environment.
+
+A flag never changes a score (the score is what the code's results deserve, because the
+judging runs outside the student's kernel); it tells the instructor what to look at.
+"""
+
+from __future__ import annotations
+
+import re
+
+PATTERNS: tuple[tuple[str, str], ...] = (
+    (r"input_transformers|ast_transformers|register_magic|events\.register|set_custom_exc",
+     "changes IPython's input handling or hooks"),
+    (r"\bbuiltins\b|__builtins__", "touches Python's builtins"),
+    (r"\b(np|numpy)\.(testing\.)?\w+\s*=(?!=)|setattr\(\s*(np|numpy)\b",
+     "rebinds a numpy function"),
+    (r"sys\.modules", "edits the module table (sys.modules)"),
+    (r"dlcourse\.grad|dlcourse\.grader|check_function|_dlcourse_", "touches the grading code"),
+    (r"\bsolutions\b|reference\(", "tries to import the reference solutions"),
+    (r"def __eq__|def __ne__|def __bool__|def __array_ufunc__|def __array_function__",
+     "defines an object with custom comparisons"),
+    (r"gradebook|submitted/|autograded/|\.dlcourse/", "reads or writes grading files"),
+    (r"\bsocket\b|urllib|requests\.|http\.client", "uses the network"),
+    (r"os\.fork|multiprocessing|subprocess|os\.system|os\.kill", "starts or kills processes"),
+)  # fmt: skip
+
+
+def scan(code_cells: list[str]) -> list[str]:
+    """Flags for suspicious code in the given cell sources (each flag once)."""
+    text = "\n".join(code_cells)
+    return [f"code {what}" for pattern, what in PATTERNS if re.search(pattern, text)]

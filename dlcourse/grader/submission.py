@@ -1,0 +1,147 @@
+"""Grade one submission: prepare, run in the sandbox, judge outside, write the feedback copy."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+from dlcourse.grader.assignment import GradedAssignment
+from dlcourse.grader.prepare import UngradableError, prepare, read_submission
+from dlcourse.grader.replay import read_results, replay, write_calls
+from dlcourse.grader.sandbox import Limits, execute_in_sandbox
+from dlcourse.grader.scan import scan
+
+GRADED, INCOMPLETE, UNGRADABLE = "graded", "incomplete", "ungradable"
+
+
+@dataclass
+class Result:
+    """One student's result; saved as JSON so that a run can be resumed."""
+
+    student: str
+    assignment: str
+    status: str  # graded | incomplete | ungradable
+    reason: str = ""
+    scores: dict[str, float] = field(default_factory=dict)  # test grade_id -> points
+    max_scores: dict[str, float] = field(default_factory=dict)
+    messages: dict[str, str] = field(default_factory=dict)  # test grade_id -> what failed
+    flags: list[str] = field(default_factory=list)
+    sha256: str = ""
+    seconds: float = 0.0
+    isolation: str = ""
+
+    @property
+    def score(self) -> float:
+        return sum(self.scores.values())
+
+    @property
+    def max_score(self) -> float:
+        return sum(self.max_scores.values())
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _nbgrader_meta(grade_id: str, *, test: bool, points: float = 0.0) -> dict:
+    meta = {
+        "grade": test, "grade_id": grade_id, "locked": test, "schema_version": 3,
+        "solution": not test, "task": False,
+    }  # fmt: skip
+    if test:
+        meta["points"] = points
+    return meta
+
+
+def _feedback_notebook(
+    executed: NotebookNode, assignment: GradedAssignment, result: Result
+) -> NotebookNode:
+    """The executed notebook as the student will see it: each probe cell shows the test
+    cell's visible checks and the verdict; nothing of the hidden tests."""
+    cells = []
+    for cell in executed.cells:
+        role = cell.metadata.pop("dlcourse", {})
+        if role.get("setup"):
+            continue
+        if "answer" in role:
+            cell.metadata["nbgrader"] = _nbgrader_meta(role["answer"], test=False)
+        if "test" in role:
+            grade_id = role["test"]
+            test = assignment.tests[grade_id]
+            score = result.scores.get(grade_id, 0.0)
+            verdict = f"{score:g} / {test.points:g} points: "
+            verdict += result.messages.get(grade_id, "all checks passed")
+            shown = nbformat.v4.new_code_cell(test.visible)
+            shown.metadata["nbgrader"] = _nbgrader_meta(grade_id, test=True, points=test.points)
+            shown.outputs = [nbformat.v4.new_output("stream", name="stdout", text=verdict + "\n")]
+            shown.execution_count = cell.get("execution_count")
+            cell = shown
+        cells.append(cell)
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    notebook.metadata = executed.metadata
+    return notebook
+
+
+def grade_submission(
+    student: str,
+    path: Path,
+    assignment: GradedAssignment,
+    autograded_dir: Path,
+    limits: Limits,
+    slot: int = 0,
+) -> Result:
+    """Grade ``path`` (never modified) for ``student``; write the feedback copy of the executed
+    notebook under ``autograded_dir``; return the result."""
+    start = time.perf_counter()
+    result = Result(student, assignment.assignment, GRADED, sha256=file_sha256(path))
+    result.max_scores = {g: t.points for g, t in assignment.tests.items()}
+    result.scores = dict.fromkeys(assignment.tests, 0.0)
+    try:
+        submission = read_submission(path)
+    except UngradableError as exc:
+        result.status, result.reason = UNGRADABLE, str(exc)
+        return result
+    prepared = prepare(submission, assignment)
+    result.flags = prepared.flags + scan([c.source for c in submission.cells
+                                          if c.cell_type == "code"])  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="dlcourse-grade-") as scratch:
+        workdir = Path(scratch) / "work"
+        workdir.mkdir()
+        for recording in assignment.recordings.values():
+            write_calls(recording, workdir)
+        notebook = prepared.notebook
+        execution = execute_in_sandbox(notebook, workdir, limits, slot=slot)
+        result.isolation = execution.isolation
+        if execution.status == "sandbox_error":
+            result.status, result.reason = UNGRADABLE, execution.reason
+            return result
+        if execution.status != "ok":
+            result.status, result.reason = INCOMPLETE, execution.reason
+        for grade_id, test in assignment.tests.items():
+            outcomes = read_results(workdir, grade_id)
+            verdict = replay(
+                grade_id, test.source, assignment.setup, assignment.names,
+                assignment.recordings[grade_id], outcomes,
+            )  # fmt: skip
+            if verdict.passed:
+                result.scores[grade_id] = test.points
+            else:
+                result.messages[grade_id] = verdict.message
+    feedback = _feedback_notebook(notebook, assignment, result)
+    target = autograded_dir / student / assignment.assignment
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    nbformat.write(feedback, target / assignment.notebook_name)
+    result.seconds = round(time.perf_counter() - start, 2)
+    return result
