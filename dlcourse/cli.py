@@ -86,6 +86,51 @@ def cmd_run_solutions(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def cmd_grade(args: argparse.Namespace) -> int:
+    from dlcourse.grader.intake import import_submissions
+    from dlcourse.grader.report import write_report
+    from dlcourse.grader.run import Paths, generate_feedback, grade_class, update_gradebook
+    from dlcourse.grader.sandbox import Limits, sandbox_available
+    from dlcourse.grader.submission import status_counts
+
+    root = _course_root(args)
+    assignment = _assignments(root, [args.assignment])[0]
+    ok, why = sandbox_available()
+    if not ok:
+        print(f"the sandbox is not available: {why}", file=sys.stderr)
+        return 2
+    paths = Paths(root, assignment)
+    if args.submissions:
+        imported = import_submissions(
+            Path(args.submissions), paths.submitted, assignment, replace=args.replace
+        )
+        for student, what in sorted(imported.items()):
+            print(f"  {student}: {what}")
+    limits = Limits(
+        memory_mb=args.memory_mb, wall_seconds=args.wall_seconds, cell_seconds=args.cell_seconds,
+        cpu_seconds=args.cpu_seconds, max_processes=args.max_processes,
+    )  # fmt: skip
+    start = time.perf_counter()
+    results = grade_class(
+        root, assignment, jobs=args.jobs, limits=limits, force=args.force,
+        students=args.student or None,
+    )  # fmt: skip
+    elapsed = time.perf_counter() - start
+    update_gradebook(root, assignment, results)
+    feedback_log = generate_feedback(root, assignment)
+    report = write_report(results, paths.out, assignment)
+    counts = status_counts(results)
+    print(
+        f"{len(results)} submissions in {elapsed:.1f} s: {counts['graded']} graded, "
+        f"{counts['incomplete']} incomplete, {counts['ungradable']} ungradable; "
+        f"{sum(bool(r.flags) for r in results)} flagged"
+    )
+    print(f"grades: {paths.out / 'grades.csv'}\nreport: {report}\nfeedback: {root / 'feedback'}")
+    if "error" in feedback_log.lower():
+        print(feedback_log[-2000:], file=sys.stderr)
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dlcourse", description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", help="course repository root (default: found from cwd)")
@@ -104,6 +149,20 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("assignments", nargs="*")
     p.add_argument("--out", default="build/executed", help="where executed notebooks go")
     p.set_defaults(func=cmd_run_solutions)
+
+    p = sub.add_parser("grade", help="sandboxed autograding into nbgrader's gradebook")
+    p.add_argument("assignment")
+    p.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel")
+    p.add_argument("--submissions", help="a zip or folder of notebooks from an LMS to import")
+    p.add_argument("--replace", action="store_true", help="imported notebooks replace existing")
+    p.add_argument("--student", action="append", help="grade only this student (repeatable)")
+    p.add_argument("--force", action="store_true", help="grade again even if already graded")
+    p.add_argument("--memory-mb", type=int, default=2048)
+    p.add_argument("--wall-seconds", type=int, default=600)
+    p.add_argument("--cell-seconds", type=int, default=120)
+    p.add_argument("--cpu-seconds", type=int, default=600)
+    p.add_argument("--max-processes", type=int, default=64)
+    p.set_defaults(func=cmd_grade)
     return parser
 
 

@@ -255,9 +255,7 @@ def _same(a: Any, b: Any) -> bool:
             and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
         )
     if isinstance(a, tuple | list):
-        return (
-            type(a) is type(b) and len(a) == len(b) and all(map(_same, a, b))
-        )
+        return type(a) is type(b) and len(a) == len(b) and all(map(_same, a, b))
     if isinstance(a, dict):
         return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     if callable(a):
@@ -336,6 +334,8 @@ def replay(
     except AssertionError as exc:
         message = str(exc) or "a hidden check failed"
         return Verdict(cell, False, message, stdout.getvalue())
+    except StudentCallError as exc:
+        return Verdict(cell, False, str(exc), stdout.getvalue())
     except Exception as exc:
         return Verdict(cell, False, f"{type(exc).__name__}: {exc}", stdout.getvalue())
     return Verdict(cell, True, "", stdout.getvalue())

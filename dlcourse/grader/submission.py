@@ -49,6 +49,11 @@ class Result:
         return asdict(self)
 
 
+def status_counts(results: list[Result]) -> dict[str, int]:
+    """How many results have each status."""
+    return {s: sum(r.status == s for r in results) for s in (GRADED, INCOMPLETE, UNGRADABLE)}
+
+
 def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 

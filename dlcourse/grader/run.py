@@ -1,0 +1,206 @@
+"""Grade a class: parallel, resumable, every result saved; nbgrader's gradebook kept current.
+
+Layout (nbgrader's, under the course root):
+
+- ``submitted/<student>/<assignment>/<assignment>.ipynb``: the submissions (only read);
+- ``autograded/<student>/<assignment>/``: what ran, as the student will see it;
+- ``feedback/<student>/<assignment>/*.html``: made by nbgrader's own ``generate_feedback``;
+- ``gradebook.db``: nbgrader's gradebook, with every grade written through nbgrader's API;
+- ``grading/<assignment>/results/<student>.json``: one result per student (resume);
+- ``grading/<assignment>/grades.csv`` and ``report.html`` with ``scores.png``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from dlcourse.grader.assignment import GradedAssignment
+from dlcourse.grader.sandbox import Limits
+from dlcourse.grader.submission import UNGRADABLE, Result, file_sha256, grade_submission
+
+CSV_FIELDS = ("student_id", "assignment", "score", "max_score", "status", "reason", "flags")
+
+
+@dataclass(frozen=True)
+class Paths:
+    root: Path
+    assignment: str
+
+    @property
+    def submitted(self) -> Path:
+        return self.root / "submitted"
+
+    @property
+    def autograded(self) -> Path:
+        return self.root / "autograded"
+
+    @property
+    def out(self) -> Path:
+        return self.root / "grading" / self.assignment
+
+    @property
+    def results(self) -> Path:
+        return self.out / "results"
+
+    def submission(self, student: str) -> Path | None:
+        folder = self.submitted / student / self.assignment
+        preferred = folder / f"{self.assignment}.ipynb"
+        if preferred.is_file():
+            return preferred
+        notebooks = sorted(folder.glob("*.ipynb")) if folder.is_dir() else []
+        return notebooks[0] if notebooks else None
+
+    def students(self) -> list[str]:
+        if not self.submitted.is_dir():
+            return []
+        return sorted(d.name for d in self.submitted.iterdir() if (d / self.assignment).is_dir())
+
+
+# --------------------------------------------------------------------------- workers
+_ASSIGNMENT: GradedAssignment | None = None
+
+
+def _init_worker(root: str, assignment: str) -> None:
+    global _ASSIGNMENT
+    os.environ["DLCOURSE_SOLUTIONS"] = str(Path(root) / "solutions")
+    _ASSIGNMENT = GradedAssignment.load(Path(root), assignment)
+
+
+def _grade_one(student: str, path: str, autograded: str, limits: Limits, slot: int) -> dict:
+    assert _ASSIGNMENT is not None
+    try:
+        result = grade_submission(student, Path(path), _ASSIGNMENT, Path(autograded), limits, slot)
+    except Exception as exc:  # a grader bug must not stop the class: report it
+        result = Result(student, _ASSIGNMENT.assignment, UNGRADABLE,
+                        reason=f"grader error: {type(exc).__name__}: {exc}")  # fmt: skip
+        result.max_scores = {g: t.points for g, t in _ASSIGNMENT.tests.items()}
+        result.scores = dict.fromkeys(_ASSIGNMENT.tests, 0.0)
+    return result.as_dict()
+
+
+def _save(result: dict, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{result['student']}.json.tmp"
+    tmp.write_text(json.dumps(result, indent=1, sort_keys=True))
+    tmp.replace(folder / f"{result['student']}.json")
+
+
+def _load(path: Path) -> Result | None:
+    try:
+        return Result(**json.loads(path.read_text()))
+    except Exception:
+        return None
+
+
+# --------------------------------------------------------------------------- class run
+def grade_class(
+    root: Path,
+    assignment: str,
+    *,
+    jobs: int = 1,
+    limits: Limits | None = None,
+    students: list[str] | None = None,
+    force: bool = False,
+    progress: bool = True,
+    log: Callable[[str], None] = print,
+) -> list[Result]:
+    """Grade every submission of ``assignment`` (or ``students``); resume by default:
+    a student whose saved result matches the same submission file is not graded again."""
+    paths = Paths(root, assignment)
+    limits = limits or Limits()
+    wanted = students or paths.students()
+    todo, done = [], {}
+    for student in wanted:
+        path = paths.submission(student)
+        if path is None:
+            done[student] = Result(student, assignment, UNGRADABLE, reason="no notebook found")
+            continue
+        saved = _load(paths.results / f"{student}.json")
+        if not force and saved and saved.sha256 == file_sha256(path):
+            done[student] = saved
+            continue
+        todo.append((student, path))
+    if len(done) and todo:
+        log(f"resuming: {len(done)} already graded, {len(todo)} to grade")
+    jobs = max(1, min(jobs, len(todo) or 1))
+    with ProcessPoolExecutor(jobs, initializer=_init_worker,
+                             initargs=(str(root), assignment)) as pool:  # fmt: skip
+        futures = {
+            pool.submit(_grade_one, s, str(p), str(paths.autograded), limits, i % jobs): s
+            for i, (s, p) in enumerate(todo)
+        }
+        bar = tqdm(total=len(futures), desc=f"grading {assignment}", unit="nb",
+                   disable=not progress)  # fmt: skip
+        for future in as_completed(futures):
+            result = future.result()
+            _save(result, paths.results)
+            done[result["student"]] = Result(**result)
+            bar.set_postfix_str(f"{result['student']}: {result['status']}")
+            bar.update()
+        bar.close()
+    results = [done[s] for s in wanted]
+    write_csv(results, paths.out / "grades.csv")
+    return results
+
+
+def write_csv(results: list[Result], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(CSV_FIELDS)
+        for r in results:
+            writer.writerow([r.student, r.assignment, f"{r.score:g}", f"{r.max_score:g}",
+                             r.status, r.reason, "; ".join(r.flags)])  # fmt: skip
+
+
+# --------------------------------------------------------------------------- nbgrader
+def _nbgrader(root: Path, *args: str) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "nbgrader", *args, "--log-level=ERROR",
+               f"--CourseDirectory.root={root}"]  # fmt: skip
+    return subprocess.run(command, cwd=root, capture_output=True, text=True)
+
+
+def update_gradebook(root: Path, assignment: str, results: list[Result]) -> None:
+    """Write every result into nbgrader's gradebook through nbgrader's API (the assignment
+    is registered with nbgrader's generate_assignment first when the gradebook lacks it)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    db_url = f"sqlite:///{root / 'gradebook.db'}"
+    with Gradebook(db_url) as gb:
+        try:
+            gb.find_assignment(assignment)
+            registered = True
+        except MissingEntry:
+            registered = False
+    if not registered:
+        done = _nbgrader(root, "generate_assignment", assignment, "--force")
+        if done.returncode != 0:
+            raise RuntimeError(f"nbgrader generate_assignment failed:\n{done.stdout}{done.stderr}")
+    with Gradebook(db_url) as gb:
+        for result in results:
+            gb.update_or_create_student(result.student)
+            try:
+                gb.remove_submission(assignment, result.student)
+            except MissingEntry:
+                pass
+            submission = gb.add_submission(assignment, result.student)
+            for notebook in submission.notebooks:
+                for grade in notebook.grades:
+                    grade.auto_score = result.scores.get(grade.name, 0.0)
+            gb.db.commit()
+
+
+def generate_feedback(root: Path, assignment: str) -> str:
+    """nbgrader's own generate_feedback over the autograded notebooks; returns its log."""
+    done = _nbgrader(root, "generate_feedback", assignment, "--force")
+    return done.stdout + done.stderr
