@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import tempfile
 import time
@@ -19,6 +20,7 @@ from dlcourse.grader.sandbox import Limits, execute_in_sandbox
 from dlcourse.grader.scan import scan
 
 GRADED, INCOMPLETE, UNGRADABLE = "graded", "incomplete", "ungradable"
+CALL_SECONDS = 10.0  # one call of a student function during the tests
 
 
 @dataclass
@@ -124,6 +126,8 @@ def grade_submission(
         workdir.mkdir()
         for recording in assignment.recordings.values():
             write_calls(recording, workdir)
+        config = {"call_seconds": min(CALL_SECONDS, limits.cell_seconds)}
+        (workdir / ".dlcourse" / "config.json").write_text(json.dumps(config))
         notebook = prepared.notebook
         execution = execute_in_sandbox(notebook, workdir, limits, slot=slot)
         result.isolation = execution.isolation

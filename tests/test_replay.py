@@ -1,0 +1,187 @@
+"""Record, probe and replay without a sandbox: the judging happens outside the student's code."""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+
+import numpy as np
+import pytest
+
+from dlcourse.grader.intake import import_submissions
+from dlcourse.grader.prepare import UngradableError, read_submission
+from dlcourse.grader.probe import run_probe
+from dlcourse.grader.replay import (
+    Outcome,
+    defined_names,
+    read_results,
+    record,
+    replay,
+    write_calls,
+)
+from dlcourse.grader.scan import scan
+
+SETUP = "import numpy as np"
+TEST_CELL = """
+out = double(np.array([1.0, 2.0]))
+assert np.allclose(out, [2.0, 4.0]), "double([1, 2]) should be [2, 4]"
+### BEGIN HIDDEN TESTS
+from dlcourse.grading import Case, check_function
+def _ref(x):
+    return 2 * x
+check_function(double, _ref, [Case((np.arange(5.0),)), Case((np.ones((2, 3), np.float32),))])
+print("hidden checks ran")
+### END HIDDEN TESTS
+"""
+
+
+class Reference:
+    @staticmethod
+    def double(x):
+        return 2 * x
+
+
+def _run(student_double, tmp_path, monkeypatch):
+    """Record against the reference, probe the student's function, replay the verdict."""
+    recording = record("test_double", TEST_CELL, SETUP, ["double"], Reference)
+    assert recording.error is None and len(recording.calls) == 3
+    write_calls(recording, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    run_probe({"double": student_double}, "test_double")
+    outcomes = read_results(tmp_path, "test_double")
+    return replay("test_double", TEST_CELL, SETUP, ["double"], recording, outcomes)
+
+
+def test_a_correct_function_passes(tmp_path, monkeypatch):
+    verdict = _run(lambda x: x + x, tmp_path, monkeypatch)
+    assert verdict.passed and "hidden checks ran" in verdict.stdout
+
+
+def test_a_wrong_function_fails_with_the_hidden_message(tmp_path, monkeypatch):
+    verdict = _run(lambda x: x * 2 + (x.size > 2), tmp_path, monkeypatch)
+    assert not verdict.passed
+    assert "double is wrong on case 1 of 2" in verdict.message
+    assert "check_function" not in verdict.message and "_ref" not in verdict.message
+
+
+def test_an_always_equal_object_is_not_a_result(tmp_path, monkeypatch):
+    class Anything:
+        def __eq__(self, other):
+            return True
+
+    verdict = _run(lambda x: Anything(), tmp_path, monkeypatch)
+    assert not verdict.passed and "not a number or an array" in verdict.message
+
+
+def test_an_exception_is_reported(tmp_path, monkeypatch):
+    def broken(x):
+        raise ValueError("shapes do not match")
+
+    verdict = _run(broken, tmp_path, monkeypatch)
+    assert not verdict.passed and "ValueError: shapes do not match" in verdict.message
+
+
+def test_in_place_changes_are_seen_by_the_checks(tmp_path, monkeypatch):
+    def in_place(x):
+        x *= 2
+        return x
+
+    verdict = _run(in_place, tmp_path, monkeypatch)
+    assert not verdict.passed and "modified" in verdict.message
+
+
+def test_rebinding_numpy_in_the_student_process_changes_nothing(tmp_path, monkeypatch):
+    original = np.allclose
+    try:
+        np.allclose = lambda *a, **k: True  # what a student's cell would do in its kernel
+        recording = record("test_double", TEST_CELL, SETUP, ["double"], Reference)
+        write_calls(recording, tmp_path)
+        monkeypatch.chdir(tmp_path)
+        run_probe({"double": lambda x: x * 3}, "test_double")
+    finally:
+        np.allclose = original
+    outcomes = read_results(tmp_path, "test_double")
+    verdict = replay("test_double", TEST_CELL, SETUP, ["double"], recording, outcomes)
+    assert not verdict.passed
+
+
+def test_missing_results_mean_no_points(tmp_path):
+    recording = record("test_double", TEST_CELL, SETUP, ["double"], Reference)
+    verdict = replay("test_double", TEST_CELL, SETUP, ["double"], recording, [])
+    assert not verdict.passed and "gave no result" in verdict.message
+
+
+@pytest.mark.parametrize(
+    "index",
+    [
+        "not json",
+        json.dumps([{"n": 0, "result": {"t": "pickle", "v": "x"}, "args_after": {"t": "none"}}]),
+        json.dumps([{"n": 0, "result": {"t": "array", "i": 0}, "arrays": [0]}]),
+        json.dumps({"not": "a list"}),
+    ],
+)
+def test_tampered_results_are_rejected(tmp_path, index):
+    folder = tmp_path / ".dlcourse" / "results" / "test_double"
+    folder.mkdir(parents=True)
+    (folder / "index.json").write_text(index)
+    outcomes = read_results(tmp_path, "test_double")
+    assert outcomes and all(o.error for o in outcomes[-1:])
+
+
+def test_results_never_unpickle(tmp_path):
+    folder = tmp_path / ".dlcourse" / "results" / "test_double"
+    folder.mkdir(parents=True)
+    np.save(folder / "0_0.npy", np.array([object()], dtype=object), allow_pickle=True)
+    entry = {"n": 0, "result": {"t": "array", "i": 0}, "args_after": {"t": "none"}, "arrays": [0]}
+    (folder / "index.json").write_text(json.dumps([entry]))
+    assert read_results(tmp_path, "test_double")[0].error == "unreadable results (ValueError)"
+
+
+def test_outcome_defaults():
+    assert Outcome().error is None
+
+
+def test_defined_names_reads_top_level_functions():
+    code = "import numpy as np\ndef relu(z):\n    def inner():\n        pass\n    return z\n"
+    code += "class A: pass"
+    assert defined_names([code, "def (broken"]) == ["relu", "A"]
+
+
+def test_read_submission_rejects_what_is_not_a_notebook(tmp_path):
+    for content, reason in [("{", "invalid JSON"), ("[]", "not a notebook"),
+                            ('{"cells": []}', "no cells")]:  # fmt: skip
+        path = tmp_path / "nb.ipynb"
+        path.write_text(content)
+        with pytest.raises(UngradableError, match=reason):
+            read_submission(path)
+
+
+def test_read_submission_is_lenient_with_odd_cells(tmp_path):
+    cells = [{"cell_type": "code", "source": ["x = ", "1"]}, 5, {"cell_type": "weird"},
+             {"cell_type": "markdown", "source": "# hi", "metadata": "not a dict"}]  # fmt: skip
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps({"cells": cells}))
+    nb = read_submission(path)
+    assert [c.source for c in nb.cells] == ["x = 1", "# hi"]
+
+
+def test_scan_flags_tricks_and_not_honest_code():
+    assert scan(["def relu(z):\n    return np.maximum(z, 0)"]) == []
+    flags = scan(["np.allclose = lambda *a: True", "get_ipython().input_transformers_post"])
+    assert any("numpy" in f for f in flags) and any("IPython" in f for f in flags)
+
+
+def test_zip_intake_refuses_paths_that_escape(tmp_path):
+    archive = tmp_path / "lms.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("alice_1.ipynb", "{}")
+        z.writestr("bob/attempt.ipynb", "{}")
+        z.writestr("../evil.ipynb", "{}")
+        z.writestr("/abs/evil.ipynb", "{}")
+    submitted = tmp_path / "course" / "submitted"
+    report = import_submissions(archive, submitted, "01_x")
+    assert report == {"alice": "imported", "bob": "imported"}
+    assert sorted(os.listdir(submitted)) == ["alice", "bob"]
+    assert (submitted / "alice" / "01_x" / "01_x.ipynb").is_file()
+    assert import_submissions(archive, submitted, "01_x")["alice"] == "kept existing"

@@ -1,0 +1,205 @@
+"""``dlcourse grade`` end to end: adversarial and broken submissions, a class of 30 graded with
+``--jobs 2``, an LMS zip, resuming, the gradebook, the CSV, the feedback and the report."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import importlib.util
+import json
+import random
+import shutil
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+from corpus_a01 import ASSIGNMENT, CASES, Expect, _reference
+
+from dlcourse.build import hidden_region, is_test_cell, significant_lines
+from dlcourse.cli import main
+from dlcourse.grader.sandbox import sandbox_available
+
+from harness import REPO
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not sandbox_available()[0], reason=f"no sandbox: {sandbox_available()[1]}"),
+]
+
+CLASS_SIZE = 30
+LMS_STUDENTS = ("lms-alice", "lms-bob")
+GRADE_ARGS = ["--jobs", "2", "--cell-seconds", "10", "--wall-seconds", "120",
+              "--memory-mb", "1024", "--max-processes", "64"]  # fmt: skip
+
+
+def _variants():
+    spec = importlib.util.spec_from_file_location(
+        "v", REPO / "tests/variants/a01_perceptron_to_mlp.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _class_of_30() -> dict[str, tuple[bytes, set[str]]]:
+    """Students with a random mix of realistic bugs; student -> (notebook, exercises bugged)."""
+    bugs = _variants().BUGGY
+    rng = random.Random(30)
+    students = {}
+    for i in range(CLASS_SIZE):
+        chosen = {ex: rng.choice(sorted(b)) for ex, b in bugs.items() if rng.random() < 0.25}
+        nb = _reference(**{ex: bugs[ex][name] for ex, name in chosen.items()})
+        students[f"class{i:02d}"] = (nbformat.writes(nb).encode(), set(chosen))
+    return students
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("course")
+    shutil.copy(REPO / "nbgrader_config.py", root)
+    for folder in ("course", "release", "solutions"):
+        shutil.copytree(REPO / folder, root / folder)
+    submissions = {case.name: case.build() for case in CASES}
+    klass = _class_of_30()
+    submissions.update({s: nb for s, (nb, _) in klass.items()})
+    for student, data in submissions.items():
+        folder = root / "submitted" / student / ASSIGNMENT
+        folder.mkdir(parents=True)
+        (folder / f"{ASSIGNMENT}.ipynb").write_bytes(data)
+    lms_zip = root / "lms-download.zip"
+    with zipfile.ZipFile(lms_zip, "w") as archive:
+        for student in LMS_STUDENTS:
+            archive.writestr(f"{student}_attempt_1.ipynb", nbformat.writes(_reference()))
+        archive.writestr("../escape.ipynb", "{}")  # a path that tries to leave the folder
+    hashes = {p: _sha(p) for p in (root / "submitted").rglob("*.ipynb")}
+    assert main(["--root", str(root), "grade", ASSIGNMENT, "--submissions", str(lms_zip),
+                 *GRADE_ARGS]) == 0  # fmt: skip
+    results = {
+        p.stem: json.loads(p.read_text())
+        for p in (root / "grading" / ASSIGNMENT / "results").glob("*.json")
+    }
+    return {"root": root, "results": results, "class": klass, "hashes": hashes}
+
+
+def _check_scores(result: dict, expect: Expect) -> None:
+    scores, top = result["scores"], result["max_scores"]
+    assert set(scores) == set(top) and len(top) == 12
+    if expect.any_score or expect.status == "ungradable":
+        return
+    for cell, score in scores.items():
+        deserved = 0.0 if (expect.all_zero or cell in expect.zero) else top[cell]
+        if expect.at_most:
+            assert score <= deserved, f"{cell}: {score} > {deserved}"
+        else:
+            assert score == deserved, f"{cell}: {score} != {deserved} ({result['messages']})"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_each_corpus_case_gets_its_expected_outcome(graded, case):
+    result = graded["results"][case.name]
+    summary = json.dumps({k: result[k] for k in ("status", "reason", "flags", "messages")})[:3000]
+    assert result["status"] == case.expect.status, summary
+    assert case.expect.reason in result["reason"], summary
+    for flag in case.expect.flags:
+        assert any(flag in f for f in result["flags"]), f"missing flag {flag!r}: {summary}"
+    _check_scores(result, case.expect)
+
+
+def test_a_class_of_30_is_graded_exactly(graded):
+    for student, (_, bugged) in graded["class"].items():
+        result = graded["results"][student]
+        assert result["status"] == "graded", result["reason"]
+        for cell, score in result["scores"].items():
+            expected = 0.0 if cell.removeprefix("test_") in bugged else result["max_scores"][cell]
+            assert score == expected, f"{student} {cell}: {result['messages'].get(cell)}"
+
+
+def test_lms_zip_was_imported_safely(graded):
+    root = graded["root"]
+    for student in LMS_STUDENTS:
+        assert graded["results"][student]["status"] == "graded"
+        assert sum(graded["results"][student]["scores"].values()) == 20
+    assert not (root / "submitted" / "escape.ipynb").exists()
+    assert not list((root / "submitted").glob("..*"))
+
+
+def test_csv_has_one_row_per_student_with_status_and_flags(graded):
+    path = graded["root"] / "grading" / ASSIGNMENT / "grades.csv"
+    with open(path) as f:
+        rows = list(csv.DictReader(f))
+    assert {"student_id", "assignment", "score", "max_score", "status", "flags"} <= set(rows[0])
+    by_student = {r["student_id"]: r for r in rows}
+    assert set(by_student) == set(graded["results"])
+    assert by_student["invalid_json"]["status"] == "ungradable"
+    assert by_student["reference"]["score"] == "20" and by_student["blank"]["score"] == "0"
+
+
+def test_gradebook_holds_every_result(graded):
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{graded['root'] / 'gradebook.db'}") as gb:
+        for student, result in graded["results"].items():
+            submission = gb.find_submission(ASSIGNMENT, student)
+            assert submission.score == pytest.approx(sum(result["scores"].values())), student
+
+
+def test_submissions_are_never_modified(graded):
+    for path, digest in graded["hashes"].items():
+        assert _sha(path) == digest, f"{path} was modified"
+
+
+def test_feedback_shows_failures_but_never_hidden_tests(graded):
+    root = graded["root"]
+    source = nbformat.read(REPO / "course" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    hidden = set().union(*(significant_lines(hidden_region(c.source))
+                           for c in source.cells if is_test_cell(c)))  # fmt: skip
+    feedback = list((root / "feedback").rglob("*.html"))
+    assert len(feedback) >= CLASS_SIZE
+    for path in feedback + list((root / "autograded").rglob("*.ipynb")):
+        text = path.read_text(errors="replace")
+        assert "HIDDEN TESTS" not in text, path
+        leaked = [line for line in hidden if line in text]
+        assert not leaked, f"{path} shows hidden-test lines: {leaked[:3]}"
+    html = (root / "feedback" / "rebinds_numpy" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    assert "softmax" in html and "0 / 2 points" in html
+
+
+def test_report_lists_what_needs_a_look(graded):
+    folder = graded["root"] / "grading" / ASSIGNMENT
+    page = (folder / "report.html").read_text()
+    assert (folder / "scores.png").stat().st_size > 1000
+    for name in ("invalid_json", "rebinds_numpy", "dead_kernel"):
+        assert name in page
+
+
+def test_grading_again_resumes_and_gives_the_same_results(graded):
+    root = graded["root"]
+    folder = root / "grading" / ASSIGNMENT / "results"
+    before = {p.name: p.read_text() for p in folder.glob("*.json")}
+    assert main(["--root", str(root), "grade", ASSIGNMENT, *GRADE_ARGS]) == 0
+    after = {p.name: p.read_text() for p in folder.glob("*.json")}
+    assert after == before, "a finished result was graded again"
+    again = ["--force", "--student", "reference", "--student", "class03", "--student", "blank"]
+    assert main(["--root", str(root), "grade", ASSIGNMENT, *GRADE_ARGS, *again]) == 0
+    for student in ("reference", "class03", "blank"):
+        old, new = (
+            json.loads(before[f"{student}.json"]),
+            json.loads((folder / f"{student}.json").read_text()),
+        )
+        assert (old["scores"], old["status"], old["flags"]) == (
+            new["scores"],
+            new["status"],
+            new["flags"],
+        )
+
+
+def test_no_sandbox_is_left_behind(graded):
+    leftovers = list(Path("/sys/fs/cgroup/pids").glob("dlcourse-*")) + list(
+        Path("/sys/fs/cgroup/memory").glob("dlcourse-*")
+    )
+    assert not leftovers
