@@ -10,6 +10,7 @@ nothing: the grader compares the results outside the sandbox (see ``replay``).
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import signal
 from pathlib import Path
@@ -74,7 +75,9 @@ def _encode(value: Any, arrays: list[np.ndarray], depth: int = 0) -> dict:
         return {"t": "str", "v": value[:10000]}
     if callable(value):  # a function passed through (e.g. an activation) is not a result
         return {"t": "none"}
-    raise TypeError(f"returned a {type(value).__name__}, which is not a number or an array")
+    raise TypeError(
+        f"returned an object of type {type(value).__name__}, which is not a number or an array"
+    )
 
 
 def _call_seconds() -> float:
@@ -128,7 +131,9 @@ def run_probe(namespace: dict, cell: str) -> None:
             except Exception as exc:
                 entry = {"n": n, "error": f"{name} raised {type(exc).__name__}: {exc}"[:2000]}
             index.append(entry)
-            (out / "index.json").write_text(json.dumps(index))
+            partial = out / "index.json.part"  # replaced in one step: never half written
+            partial.write_text(json.dumps(index))
+            os.replace(partial, out / "index.json")
     finally:
         signal.signal(signal.SIGALRM, previous)
     print(f"autograding: {len(calls)} calls recorded for {cell}")

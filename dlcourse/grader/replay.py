@@ -233,12 +233,10 @@ def read_results(workdir: Path, cell: str) -> list[Outcome]:
             if "error" in entry:
                 outcomes.append(Outcome(error=str(entry["error"])[:2000]))
             else:
-                outcomes.append(
-                    Outcome(
-                        result=_decode(entry["result"], arrays),
-                        args_after=_decode(entry["args_after"], arrays),
-                    )
-                )
+                args_after = _decode(entry["args_after"], arrays)
+                if not (isinstance(args_after, list | tuple) and len(args_after) == 2):
+                    raise ValueError("malformed arguments")
+                outcomes.append(Outcome(_decode(entry["result"], arrays), None, args_after))
     except Exception as exc:  # tampered or truncated results count as no result
         outcomes.append(Outcome(error=f"unreadable results ({type(exc).__name__})"))
     return outcomes

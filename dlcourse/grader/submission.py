@@ -126,7 +126,7 @@ def grade_submission(
         workdir.mkdir()
         for recording in assignment.recordings.values():
             write_calls(recording, workdir)
-        config = {"call_seconds": min(CALL_SECONDS, limits.cell_seconds)}
+        config = {"call_seconds": min(CALL_SECONDS, limits.cell_seconds / 4)}
         (workdir / ".dlcourse" / "config.json").write_text(json.dumps(config))
         notebook = prepared.notebook
         execution = execute_in_sandbox(notebook, workdir, limits, slot=slot)
