@@ -199,7 +199,18 @@ def test_grading_again_resumes_and_gives_the_same_results(graded):
 
 
 def test_no_sandbox_is_left_behind(graded):
-    leftovers = list(Path("/sys/fs/cgroup/pids").glob("dlcourse-*")) + list(
-        Path("/sys/fs/cgroup/memory").glob("dlcourse-*")
-    )
-    assert not leftovers
+    """No process runs as a sandbox uid and no pids cgroup of ours remains after grading."""
+    from dlcourse.grader.sandbox import SANDBOX_UID_BASE
+
+    stray = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            uid_line = next(
+                line for line in status.read_text().splitlines() if line.startswith("Uid:")
+            )
+        except (OSError, StopIteration):
+            continue
+        if SANDBOX_UID_BASE <= int(uid_line.split()[1]) < SANDBOX_UID_BASE + 1000:
+            stray.append(status.parent.name)
+    assert not stray, f"sandbox processes still running: {stray}"
+    assert not list(Path("/sys/fs/cgroup/pids").glob("dlcourse-*"))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -68,18 +69,22 @@ class Paths:
 
 # --------------------------------------------------------------------------- workers
 _ASSIGNMENT: GradedAssignment | None = None
+_SLOT = 0  # this worker's sandbox slot (its own uid and cgroups): one per worker process
 
 
-def _init_worker(root: str, assignment: str) -> None:
-    global _ASSIGNMENT
+def _init_worker(root: str, assignment: str, counter) -> None:
+    global _ASSIGNMENT, _SLOT
+    with counter.get_lock():
+        _SLOT = counter.value
+        counter.value += 1
     os.environ["DLCOURSE_SOLUTIONS"] = str(Path(root) / "solutions")
     _ASSIGNMENT = GradedAssignment.load(Path(root), assignment)
 
 
-def _grade_one(student: str, path: str, autograded: str, limits: Limits, slot: int) -> dict:
+def _grade_one(student: str, path: str, autograded: str, limits: Limits) -> dict:
     assert _ASSIGNMENT is not None
     try:
-        result = grade_submission(student, Path(path), _ASSIGNMENT, Path(autograded), limits, slot)
+        result = grade_submission(student, Path(path), _ASSIGNMENT, Path(autograded), limits, _SLOT)
     except Exception as exc:  # a grader bug must not stop the class: report it
         result = Result(student, _ASSIGNMENT.assignment, UNGRADABLE,
                         reason=f"grader error: {type(exc).__name__}: {exc}")  # fmt: skip
@@ -133,11 +138,12 @@ def grade_class(
     if len(done) and todo:
         log(f"resuming: {len(done)} already graded, {len(todo)} to grade")
     jobs = max(1, min(jobs, len(todo) or 1))
-    with ProcessPoolExecutor(jobs, initializer=_init_worker,
-                             initargs=(str(root), assignment)) as pool:  # fmt: skip
+    context = multiprocessing.get_context("fork")
+    counter = context.Value("i", 0)
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
+                             initargs=(str(root), assignment, counter)) as pool:  # fmt: skip
         futures = {
-            pool.submit(_grade_one, s, str(p), str(paths.autograded), limits, i % jobs): s
-            for i, (s, p) in enumerate(todo)
+            pool.submit(_grade_one, s, str(p), str(paths.autograded), limits): s for s, p in todo
         }
         bar = tqdm(total=len(futures), desc=f"grading {assignment}", unit="nb",
                    disable=not progress)  # fmt: skip
