@@ -16,6 +16,7 @@ import csv
 import json
 import multiprocessing
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -207,6 +208,15 @@ def update_gradebook(root: Path, assignment: str, results: list[Result]) -> None
 
 
 def generate_feedback(root: Path, assignment: str) -> str:
-    """nbgrader's own generate_feedback over the autograded notebooks; returns its log."""
-    done = _nbgrader(root, "generate_feedback", assignment, "--force")
+    """nbgrader's own generate_feedback for every autograded notebook whose feedback is
+    missing or older (so a resumed run only redoes what changed); returns nbgrader's log."""
+    for notebook in (root / "autograded").glob(f"*/{assignment}/*.ipynb"):
+        student = notebook.parent.parent.name
+        folder = root / "feedback" / student / assignment
+        html = folder / f"{notebook.stem}.html"
+        if folder.exists() and (
+            not html.exists() or html.stat().st_mtime < notebook.stat().st_mtime
+        ):
+            shutil.rmtree(folder)
+    done = _nbgrader(root, "generate_feedback", assignment)
     return done.stdout + done.stderr
