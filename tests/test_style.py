@@ -16,7 +16,7 @@ def test_ruff_is_clean():
     if ruff is None:
         pytest.skip("ruff is not installed (pip install -e '.[test]' installs it)")
     result = subprocess.run(
-        [ruff, "check", "dlcourse", "tests", "solutions/__init__.py"],
+        [ruff, "check", "dlcourse", "tests", "benchmarks", "solutions/__init__.py"],
         cwd=REPO, capture_output=True, text=True,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
