@@ -194,7 +194,7 @@ socket_file = sorted(f for f in os.listdir(ipc) if not f.endswith('.json'))[0]
 attempt('swap kernel socket', lambda: os.rename(os.path.join(ipc, socket_file), ipc + '/x'))
 python = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix)}
 seen = []
-for top in ('/work', '/root', '/home', os.path.dirname(REPO)):
+for top in ('/work', '/root', '/home', REPO):  # REPO itself may sit in /tmp
     for folder, dirs, files in os.walk(top):
         dirs[:] = [d for d in dirs if os.path.realpath(os.path.join(folder, d)) not in python]
         seen += [os.path.join(folder, f) for f in files]
