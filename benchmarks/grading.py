@@ -33,6 +33,7 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from corpus_a01 import ASSIGNMENT, _reference  # noqa: E402
 
+from dlcourse.build import nbgrader_command  # noqa: E402
 from dlcourse.grader.run import grade_class  # noqa: E402
 from dlcourse.grader.sandbox import Limits  # noqa: E402
 
@@ -69,8 +70,8 @@ def _course(scratch: Path, subs: dict) -> Path:
 
 def _nbgrader(root: Path, *args: str) -> None:
     env = {**os.environ, "DLCOURSE_SOLUTIONS": str(root / "solutions")}
-    subprocess.run([sys.executable, "-m", "nbgrader", *args, "--log-level=ERROR"],
-                   cwd=root, env=env, check=True, capture_output=True)  # fmt: skip
+    subprocess.run(nbgrader_command(root, *args), cwd=root, env=env, check=True,
+                   capture_output=True)  # fmt: skip
 
 
 def main() -> None:

@@ -17,8 +17,8 @@ committed files, so a test fails when ``release/`` or ``solutions/`` is out of d
 
 from __future__ import annotations
 
+import copy
 import difflib
-import json
 import os
 import shutil
 import subprocess
@@ -153,7 +153,7 @@ def solution_notebook(notebook: NotebookNode) -> NotebookNode:
     ``ClearHiddenTests``, solution delimiters removed, outputs cleared."""
     from nbgrader.preprocessors import ClearHiddenTests
 
-    nb = nbformat.from_dict(json.loads(json.dumps(notebook)))
+    nb = copy.deepcopy(notebook)
     nb, _ = ClearHiddenTests().preprocess(nb, {})
     for cell in nb.cells:
         if cell.cell_type == "code":
@@ -187,6 +187,16 @@ def execute_notebook(nb: NotebookNode, cwd: Path, solutions_dir: Path, timeout: 
 
 
 # --------------------------------------------------------------------------- release
+def nbgrader_command(root: Path, *args: str, log_level: str = "ERROR") -> list[str]:
+    """The command line of nbgrader's CLI (``args``) on the course rooted at ``root``, with
+    that course's own gradebook."""
+    return [
+        sys.executable, "-m", "nbgrader", *args, f"--log-level={log_level}",
+        f"--CourseDirectory.root={root}",
+        f"--CourseDirectory.db_url=sqlite:///{root / 'gradebook.db'}",
+    ]  # fmt: skip
+
+
 def generate_release(course: Course, assignment: str, out_dir: Path) -> None:
     """Run nbgrader's ``generate_assignment`` in a scratch copy of the course, so that the
     instructor's gradebook is untouched, and copy ``release/<assignment>`` to ``out_dir``."""
@@ -194,12 +204,9 @@ def generate_release(course: Course, assignment: str, out_dir: Path) -> None:
         scratch_root = Path(scratch)
         shutil.copy(course.root / "nbgrader_config.py", scratch_root / "nbgrader_config.py")
         shutil.copytree(course.source / assignment, scratch_root / "course" / assignment)
-        command = [
-            sys.executable, "-m", "nbgrader", "generate_assignment", assignment,
-            "--force", "--log-level=WARN",
-            f"--CourseDirectory.root={scratch_root}",
-            f"--CourseDirectory.db_url=sqlite:///{scratch_root / 'gradebook.db'}",
-        ]  # fmt: skip
+        command = nbgrader_command(
+            scratch_root, "generate_assignment", assignment, "--force", log_level="WARN"
+        )
         result = subprocess.run(command, cwd=scratch_root, capture_output=True, text=True)
         if result.returncode != 0:
             raise RuntimeError(

@@ -9,10 +9,10 @@ that are graded in parallel (each has its own gradebook, so they never contend).
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +24,7 @@ from dlcourse.build import (
     Course,
     is_solution_cell,
     is_test_cell,
+    nbgrader_command,
     nbgrader_meta,
     strip_solution_delimiters,
 )
@@ -71,7 +72,7 @@ def grade_cell_points(notebook: NotebookNode) -> dict[str, float]:
 def make_submission(release: NotebookNode, sources: Mapping[str, str]) -> NotebookNode:
     """A copy of the student notebook whose solution cells hold ``sources[grade_id]``
     (cells not in ``sources`` keep the blank stub)."""
-    nb = nbformat.from_dict(nbformat.reads(nbformat.writes(release), as_version=4))
+    nb = copy.deepcopy(release)
     for cell in nb.cells:
         grade_id = nbgrader_meta(cell).get("grade_id")
         if is_solution_cell(cell) and grade_id in sources:
@@ -107,12 +108,13 @@ def _nbgrader(root: Path, *args: str) -> subprocess.Popen:
     env["DLCOURSE_SOLUTIONS"] = str(REPO / "solutions")
     env.setdefault("OMP_NUM_THREADS", "1")
     env.setdefault("MPLBACKEND", "Agg")
-    command = [
-        sys.executable, "-m", "nbgrader", *args, "--log-level=ERROR",
-        f"--CourseDirectory.root={root}", f"--CourseDirectory.db_url=sqlite:///{root}/gradebook.db",
-    ]  # fmt: skip
     return subprocess.Popen(
-        command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        nbgrader_command(root, *args),
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,17 +33,23 @@ class GradedAssignment:
     """What grading needs from ``course/<id>/<id>.ipynb`` and ``solutions/``."""
 
     assignment: str
-    notebook_name: str
     setup: str  # the reference-tagged cells (imports), run before every test cell
-    names: list[str]  # functions the students write
-    solution_ids: list[str]
     function_names: dict[str, list[str]]  # solution grade_id -> the names its cell defines
     tests: dict[str, TestCell]
     recordings: dict[str, Recording] = field(default_factory=dict)
 
     @property
-    def max_score(self) -> float:
-        return sum(t.points for t in self.tests.values())
+    def notebook_name(self) -> str:
+        return f"{self.assignment}.ipynb"
+
+    @property
+    def solution_ids(self) -> list[str]:
+        return list(self.function_names)
+
+    @property
+    def names(self) -> list[str]:
+        """Every function the students write."""
+        return [name for names in self.function_names.values() for name in names]
 
     @classmethod
     def load(cls, root: Path, assignment: str) -> GradedAssignment:
@@ -58,17 +65,14 @@ class GradedAssignment:
         tests = {}
         for cell in source.cells:
             if is_test_cell(cell):
-                visible = nbformat.from_dict({**cell, "source": cell.source})
+                visible = copy.deepcopy(cell)
                 ClearHiddenTests().preprocess_cell(visible, {}, 0)
                 grade_id = nbgrader_meta(cell)["grade_id"]
                 points = float(nbgrader_meta(cell).get("points", 0))
                 tests[grade_id] = TestCell(grade_id, cell.source, visible.source, points)
         graded = cls(
             assignment=assignment,
-            notebook_name=f"{assignment}.ipynb",
             setup="\n".join(c.source for c in source.cells if is_reference_cell(c)),
-            names=[n for names in function_names.values() for n in names],
-            solution_ids=list(function_names),
             function_names=function_names,
             tests=tests,
         )

@@ -13,11 +13,13 @@ import json
 import os
 import pickle
 import signal
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+# Paths relative to the sandbox's working folder; the grader uses the same ones.
 CALLS_DIR = Path(".dlcourse/calls")
 RESULTS_DIR = Path(".dlcourse/results")
 CONFIG = Path(".dlcourse/config.json")
@@ -28,10 +30,17 @@ class CallTimeout(Exception):
     """A student function ran past SECONDS_PER_CALL."""
 
 
+@dataclass(frozen=True)
+class ShippedFunction:
+    """A function argument sent into the sandbox as source (e.g. a reference activation)."""
+
+    name: str
+    source: str
+
+
 def _unship(value: Any) -> Any:
     """Turn shipped functions back into functions (defined with numpy available as np)."""
-    kind = type(value).__name__
-    if kind == "ShippedFunction":
+    if isinstance(value, ShippedFunction):
         namespace: dict[str, Any] = {"np": np}
         exec(value.source, namespace)
         return namespace[value.name]

@@ -20,11 +20,13 @@ from __future__ import annotations
 import ast
 import contextlib
 import copy
+import inspect
 import io
 import itertools
 import json
 import linecache
 import pickle
+import textwrap
 import types
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -33,8 +35,9 @@ from typing import Any
 
 import numpy as np
 
-CALLS_DIR = ".dlcourse/calls"
-RESULTS_DIR = ".dlcourse/results"
+from dlcourse.grader.probe import CALLS_DIR, RESULTS_DIR, ShippedFunction
+from dlcourse.grading import ExplainedError
+
 MAX_RESULT_BYTES = 64 * 2**20  # all results of one test cell, arrays included
 
 
@@ -42,7 +45,7 @@ class ReplayError(Exception):
     """The test cell asked for a call that was not recorded (the grading is broken)."""
 
 
-class StudentCallError(Exception):
+class StudentCallError(ExplainedError):
     """What a student's function did instead of returning numbers, re-raised at replay."""
 
 
@@ -117,14 +120,6 @@ def record(cell: str, source: str, setup: str, names: list[str], reference: Any)
 
 
 # --------------------------------------------------------------------------- ship calls
-@dataclass(frozen=True)
-class ShippedFunction:
-    """A function argument sent into the sandbox as source (e.g. a reference activation)."""
-
-    name: str
-    source: str
-
-
 def _ship(value: Any) -> Any:
     """Arguments as the probe gets them: functions become numpy names or source code."""
     if isinstance(value, np.ufunc) or (
@@ -132,15 +127,12 @@ def _ship(value: Any) -> Any:
     ):
         return ShippedFunction(value.__name__, f"{value.__name__} = np.{value.__name__}\n")
     if isinstance(value, types.FunctionType):
-        import inspect
-        import textwrap
-
+        if value.__name__ == "<lambda>":
+            raise ReplayError("pass named functions, not lambdas, to student functions")
         try:
             source = textwrap.dedent(inspect.getsource(value))
         except (OSError, TypeError) as exc:
             raise ReplayError(f"cannot send function {value.__name__} to the sandbox") from exc
-        if value.__name__ == "<lambda>":
-            raise ReplayError("pass named functions, not lambdas, to student functions")
         return ShippedFunction(value.__name__, source)
     if isinstance(value, tuple):
         return tuple(_ship(v) for v in value)

@@ -18,7 +18,6 @@ import multiprocessing
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from dlcourse.build import nbgrader_command
 from dlcourse.grader.assignment import GradedAssignment
 from dlcourse.grader.sandbox import Limits
 from dlcourse.grader.submission import UNGRADABLE, Result, file_sha256, grade_submission
@@ -87,10 +87,8 @@ def _grade_one(student: str, path: str, autograded: str, limits: Limits) -> dict
     try:
         result = grade_submission(student, Path(path), _ASSIGNMENT, Path(autograded), limits, _SLOT)
     except Exception as exc:  # a grader bug must not stop the class: report it
-        result = Result(student, _ASSIGNMENT.assignment, UNGRADABLE,
-                        reason=f"grader error: {type(exc).__name__}: {exc}")  # fmt: skip
-        result.max_scores = {g: t.points for g, t in _ASSIGNMENT.tests.items()}
-        result.scores = dict.fromkeys(_ASSIGNMENT.tests, 0.0)
+        reason = f"grader error: {type(exc).__name__}: {exc}"
+        result = Result.zero(student, _ASSIGNMENT, UNGRADABLE, reason=reason)
     return result.as_dict()
 
 
@@ -172,9 +170,7 @@ def write_csv(results: list[Result], path: Path) -> None:
 
 # --------------------------------------------------------------------------- nbgrader
 def _nbgrader(root: Path, *args: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "nbgrader", *args, "--log-level=ERROR",
-               f"--CourseDirectory.root={root}"]  # fmt: skip
-    return subprocess.run(command, cwd=root, capture_output=True, text=True)
+    return subprocess.run(nbgrader_command(root, *args), cwd=root, capture_output=True, text=True)
 
 
 def update_gradebook(root: Path, assignment: str, results: list[Result]) -> None:

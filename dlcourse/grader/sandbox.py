@@ -792,8 +792,10 @@ def _chown_tree(
                 links[path] = os.readlink(path)
             if keep_links is not None:
                 strange = stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode)
-                if strange or stat.S_ISBLK(mode) or (
-                    stat.S_ISLNK(mode) and keep_links.get(path) != links[path]
+                if (
+                    strange
+                    or stat.S_ISBLK(mode)
+                    or (stat.S_ISLNK(mode) and keep_links.get(path) != links[path])
                 ):
                     os.unlink(path)
                     return

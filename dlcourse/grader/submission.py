@@ -15,6 +15,7 @@ from nbformat import NotebookNode
 
 from dlcourse.grader.assignment import GradedAssignment
 from dlcourse.grader.prepare import UngradableError, prepare, read_submission
+from dlcourse.grader.probe import CONFIG
 from dlcourse.grader.replay import read_results, replay, write_calls
 from dlcourse.grader.sandbox import Limits, execute_in_sandbox
 from dlcourse.grader.scan import scan
@@ -38,6 +39,14 @@ class Result:
     sha256: str = ""
     seconds: float = 0.0
     isolation: str = ""
+
+    @classmethod
+    def zero(cls, student: str, assignment: GradedAssignment, status: str, **kwargs) -> Result:
+        """A result with every test cell of ``assignment`` at 0 points (of its maximum)."""
+        result = cls(student, assignment.assignment, status, **kwargs)
+        result.max_scores = {g: t.points for g, t in assignment.tests.items()}
+        result.scores = dict.fromkeys(assignment.tests, 0.0)
+        return result
 
     @property
     def score(self) -> float:
@@ -110,9 +119,7 @@ def grade_submission(
     """Grade ``path`` (never modified) for ``student``; write the feedback copy of the executed
     notebook under ``autograded_dir``; return the result."""
     start = time.perf_counter()
-    result = Result(student, assignment.assignment, GRADED, sha256=file_sha256(path))
-    result.max_scores = {g: t.points for g, t in assignment.tests.items()}
-    result.scores = dict.fromkeys(assignment.tests, 0.0)
+    result = Result.zero(student, assignment, GRADED, sha256=file_sha256(path))
     try:
         submission = read_submission(path)
     except UngradableError as exc:
@@ -127,7 +134,7 @@ def grade_submission(
         for recording in assignment.recordings.values():
             write_calls(recording, workdir)
         config = {"call_seconds": min(CALL_SECONDS, limits.cell_seconds / 4)}
-        (workdir / ".dlcourse" / "config.json").write_text(json.dumps(config))
+        (workdir / CONFIG).write_text(json.dumps(config))
         notebook = prepared.notebook
         execution = execute_in_sandbox(notebook, workdir, limits, slot=slot)
         result.isolation = execution.isolation
