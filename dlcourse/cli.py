@@ -9,6 +9,7 @@ dlcourse run-solutions [ASSIGNMENT ...] [--out DIR]
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -106,6 +107,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
         )
         for student, what in sorted(imported.items()):
             print(f"  {student}: {what}")
+    if args.data:  # the workers inherit it; the sandbox binds it read-only
+        os.environ["DLCOURSE_DATA"] = str(Path(args.data).expanduser().resolve())
     limits = Limits(
         memory_mb=args.memory_mb, wall_seconds=args.wall_seconds, cell_seconds=args.cell_seconds,
         cpu_seconds=args.cpu_seconds, max_processes=args.max_processes,
@@ -162,6 +165,10 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--cell-seconds", type=int, default=120)
     p.add_argument("--cpu-seconds", type=int, default=600)
     p.add_argument("--max-processes", type=int, default=64)
+    p.add_argument(
+        "--data",
+        help="data folder visible read-only to the notebooks (default: $DLCOURSE_DATA)",
+    )
     p.set_defaults(func=cmd_grade)
     return parser
 

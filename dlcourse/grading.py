@@ -190,6 +190,10 @@ class _Mismatch(Exception):
 
 def _compare(expected: Any, received: Any, rtol: float, atol: float, where: str) -> None:
     """Raise _Mismatch describing the first difference between two output structures."""
+    if expected is None:
+        if received is not None:
+            raise _Mismatch(f"{where}: expected None, received {_describe_value(received)}")
+        return
     if isinstance(expected, tuple | list):
         if not isinstance(received, tuple | list) or len(received) != len(expected):
             raise _Mismatch(
@@ -277,6 +281,7 @@ def check_function(
     tolerance: Tolerance | None = None,
     name: str | None = None,
     check_inputs_unchanged: bool = True,
+    in_place: bool = False,
 ) -> None:
     """Compare ``student`` with ``expected_fn`` on every case; raise on the first mismatch.
 
@@ -291,6 +296,10 @@ def check_function(
         name: the function's name in messages; defaults to ``student.__name__``.
         check_inputs_unchanged: fail when the student's function modifies its inputs
             in place (a classic bug: ``z -= z.max()`` on the caller's array).
+        in_place: the function is meant to update its inputs (an SGD step updating a
+            parameter dict, an optimizer updating its state): compare the inputs after the
+            call with the reference's inputs after its call, besides the return values.
+            Implies ``check_inputs_unchanged=False``.
 
     Raises:
         AssertionError: with inputs, expected and received values and the largest error.
@@ -303,8 +312,10 @@ def check_function(
     if not callable(student):
         raise AssertionError(f"{name} is not a function (it is {_describe_value(student)})")
     for number, case in enumerate(cases, start=1):
+        expected_args = copy.deepcopy(case.args)
+        expected_kwargs = copy.deepcopy(dict(case.kwargs))
         with np.errstate(all="ignore"):
-            expected = expected_fn(*copy.deepcopy(case.args), **copy.deepcopy(dict(case.kwargs)))
+            expected = expected_fn(*expected_args, **expected_kwargs)
         args = copy.deepcopy(case.args)
         kwargs = copy.deepcopy(dict(case.kwargs))
         header = (
@@ -328,7 +339,17 @@ def check_function(
             _compare(expected, received, rtol, atol, "output")
         except _Mismatch as mismatch:
             raise AssertionError(f"{header}  {mismatch}") from None
-        if check_inputs_unchanged and not _same_value(case.args, args):
+        if in_place:
+            names = _argument_names(expected_fn, len(args))
+            try:
+                for arg_name, e, r in zip(names, expected_args, args, strict=True):
+                    _compare(e, r, rtol, atol, f"{arg_name} after the call")
+                for key in expected_kwargs:
+                    _compare(expected_kwargs[key], kwargs.get(key), rtol, atol,
+                             f"{key} after the call")
+            except _Mismatch as mismatch:
+                raise AssertionError(f"{header}  {mismatch}") from None
+        elif check_inputs_unchanged and not _same_value(case.args, args):
             raise AssertionError(
                 f"{header}  it returned the right values but modified its input arrays in"
                 " place; work on a copy (for example `z = z - z.max()` instead of `z -= ...`)"

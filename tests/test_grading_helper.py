@@ -225,3 +225,39 @@ def test_solutions_directory_found_from_a_course_subfolder(tmp_path, monkeypatch
 
 def test_reference_module_name():
     assert reference_module_name("01_perceptron_to_mlp") == "a01_perceptron_to_mlp"
+
+
+def _ref_sgd(params, grads, lr):
+    for name in params:
+        params[name] -= lr * grads[name]
+
+
+def _sgd_case():
+    return Case(({"W": np.ones((2, 2)), "b": np.zeros(2)}, {"W": np.eye(2), "b": np.ones(2)}, 0.1))
+
+
+def test_in_place_compares_the_updated_inputs():
+    def rebinds(params, grads, lr):  # a different style, the same effect
+        for name in list(params):
+            params[name] = params[name] - lr * grads[name]
+
+    def forgets_the_bias(params, grads, lr):
+        params["W"] -= lr * grads["W"]
+
+    check_function(rebinds, _ref_sgd, [_sgd_case()], in_place=True)
+    with pytest.raises(AssertionError, match=r"params after the call\['b'\]"):
+        check_function(forgets_the_bias, _ref_sgd, [_sgd_case()], in_place=True)
+    with pytest.raises(AssertionError, match="modified its input arrays in place"):
+        check_function(rebinds, _ref_sgd, [_sgd_case()])  # without in_place it is a bug
+
+
+def test_an_expected_none_must_be_none():
+    def ref(x, need=True):
+        return (2 * x if need else None), x.sum()
+
+    def always_computes(x, need=True):
+        return 2 * x, x.sum()
+
+    check_function(ref, ref, [Case((np.ones(3),), {"need": False})])
+    with pytest.raises(AssertionError, match=r"output\[0\]: expected None, received array"):
+        check_function(always_computes, ref, [Case((np.ones(3),), {"need": False})])

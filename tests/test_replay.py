@@ -185,3 +185,61 @@ def test_zip_intake_refuses_paths_that_escape(tmp_path):
     assert sorted(os.listdir(submitted)) == ["alice", "bob"]
     assert (submitted / "alice" / "01_x" / "01_x.ipynb").is_file()
     assert import_submissions(archive, submitted, "01_x")["alice"] == "kept existing"
+
+
+STEP_CELL = """
+from dlcourse.grading import Case, check_function
+def _ref_step(params, grads, state, lr):
+    for name, grad in grads.items():
+        state[name] = state.get(name, 0.0) * 0.5 + grad
+        params[name] -= lr * state[name]
+    state["t"] = state.get("t", 0) + 1
+    return None
+_params = {"w": np.array([1.0, 2.0]), "b": np.array([0.5])}
+_grads = {"w": np.array([0.1, -0.2]), "b": np.array([1.0])}
+_state = {"t": 3, "w": np.ones(2), "b": np.zeros(1)}
+_cases = [Case((_params, _grads, {}, 0.1)), Case((_params, _grads, _state, 0.5))]
+check_function(step, _ref_step, _cases, in_place=True)
+"""
+
+
+class StepReference:
+    @staticmethod
+    def step(params, grads, state, lr):
+        for name, grad in grads.items():
+            state[name] = state.get(name, 0.0) * 0.5 + grad
+            params[name] -= lr * state[name]
+        state["t"] = state.get("t", 0) + 1
+
+
+def _replay_step(student_step, tmp_path, monkeypatch):
+    recording = record("test_step", STEP_CELL, SETUP, ["step"], StepReference)
+    assert recording.error is None and len(recording.calls) == 2
+    write_calls(recording, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    run_probe({"step": student_step}, "test_step")
+    outcomes = read_results(tmp_path, "test_step")
+    return replay("test_step", STEP_CELL, SETUP, ["step"], recording, outcomes)
+
+
+def test_in_place_updates_of_dicts_are_replayed(tmp_path, monkeypatch):
+    """A function that fills a state dict, counts steps in it and replaces (rather than
+    updates) the parameter arrays: what it did to its arguments is judged as it happened."""
+
+    def rebinding_step(params, grads, state, lr):
+        state["t"] = state.get("t", 0) + 1
+        for name in grads:
+            state[name] = 0.5 * state[name] + grads[name] if name in state else grads[name]
+            params[name] = params[name] - lr * state[name]
+
+    assert _replay_step(rebinding_step, tmp_path, monkeypatch).passed
+
+
+def test_a_wrong_in_place_update_fails(tmp_path, monkeypatch):
+    def forgets_the_counter(params, grads, state, lr):
+        for name, grad in grads.items():
+            state[name] = state.get(name, 0.0) * 0.5 + grad
+            params[name] -= lr * state[name]
+
+    verdict = _replay_step(forgets_the_counter, tmp_path, monkeypatch)
+    assert not verdict.passed and "state after the call" in verdict.message

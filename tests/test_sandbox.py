@@ -479,3 +479,24 @@ def test_the_output_cap_keeps_a_prefix_one_note_and_every_error():
 def test_limits_must_be_positive():
     with pytest.raises(ValueError, match="memory_mb"):
         Limits(memory_mb=0)
+
+
+def test_a_data_folder_is_readable_and_the_run_knows_it_is_autograding(tmp_path):
+    data = tmp_path / "data" / "mnist"
+    data.mkdir(parents=True)
+    (data / "labels.txt").write_text("7 2 1")
+    code = (
+        "import os, pathlib\n"
+        "print(os.environ['NBGRADER_EXECUTION'])\n"
+        "folder = pathlib.Path(os.environ['DLCOURSE_DATA']) / 'mnist'\n"
+        "print((folder / 'labels.txt').read_text())\n"
+        "try:\n"
+        "    (folder / 'new.txt').write_text('x')\n"
+        "except OSError:\n"
+        "    print('read-only')\n"
+    )
+    execution, nb = _run(
+        tmp_path, code, readonly=[tmp_path / "data"], env={"DLCOURSE_DATA": str(tmp_path / "data")}
+    )
+    assert execution.status == "ok", execution.reason
+    assert _text(nb.cells[0]).split() == ["autograde", "7", "2", "1", "read-only"]

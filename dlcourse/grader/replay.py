@@ -254,17 +254,44 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _apply_in_place(target: Any, after: Any) -> None:
-    """Make the caller's arrays look as the student's function left them."""
+    """Make the caller's arguments look as the student's function left them: arrays are
+    overwritten in place, and dicts and lists get the entries the function set, added or
+    removed (an optimizer filling its state dict, a step replacing ``params[name]``)."""
     if isinstance(target, np.ndarray) and isinstance(after, np.ndarray):
         if target.shape == after.shape and target.flags.writeable:
             with np.errstate(all="ignore"):
                 np.copyto(target, after, casting="unsafe")
-    elif isinstance(target, tuple | list) and isinstance(after, tuple | list):
+    elif isinstance(target, tuple) and isinstance(after, tuple | list):
         for t, a in zip(target, after, strict=False):
             _apply_in_place(t, a)
+    elif isinstance(target, list) and isinstance(after, tuple | list):
+        for i, a in enumerate(after[: len(target)]):
+            target[i] = _updated(target[i], a)
+        del target[len(after) :]
+        target.extend(after[len(target) :])
     elif isinstance(target, dict) and isinstance(after, dict):
-        for key in target.keys() & after.keys():
-            _apply_in_place(target[key], after[key])
+        for key in [k for k in target if k not in after]:
+            del target[key]
+        for key, value in after.items():
+            target[key] = _updated(target[key], value) if key in target else value
+
+
+def _updated(old: Any, new: Any) -> Any:
+    """The entry of a container after the call: the old object updated in place where it
+    can be (so that other references to it see the change), else the new value."""
+    same_array = (
+        isinstance(old, np.ndarray)
+        and isinstance(new, np.ndarray)
+        and old.shape == new.shape
+        and old.dtype == new.dtype
+        and old.flags.writeable
+    )
+    if same_array or (isinstance(old, dict) and isinstance(new, dict)) or (
+        isinstance(old, list) and isinstance(new, list)
+    ):
+        _apply_in_place(old, new)
+        return old
+    return new
 
 
 @dataclass

@@ -77,7 +77,7 @@ import sys
 import sysconfig
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from queue import Empty
@@ -216,7 +216,7 @@ def sandbox_available() -> tuple[bool, str]:
         _write_identity_files(folder, SANDBOX_UID_BASE, folder / "work")
         argv = _bwrap_argv(
             workdir=folder / "work", ipc_dir=folder / "ipc", etc_dir=folder,
-            uid=SANDBOX_UID_BASE, limits=Limits(), readonly=(),
+            uid=SANDBOX_UID_BASE, limits=Limits(), readonly=(), env={},
         )  # fmt: skip
         probe = "import os, sys; assert os.getuid() == %d; print(sys.version_info[0])"
         try:
@@ -239,6 +239,7 @@ def execute_in_sandbox(
     *,
     slot: int = 0,
     readonly: Sequence[Path] = (),
+    env: Mapping[str, str] | None = None,
 ) -> Execution:
     """Execute nb top to bottom (in place: outputs are filled in) in a fresh IPython kernel that
     runs inside the sandbox. Cell errors do not stop the run (like nbgrader: allow_errors).
@@ -246,7 +247,9 @@ def execute_in_sandbox(
     ``workdir`` (created by the caller, one per submission) is the kernel's cwd and ``HOME``
     and the only writable place besides ``/tmp``; what the run leaves there is kept, owned by
     ``workdir``'s owner again, except symlinks it made, FIFOs and sockets (removed).
-    ``readonly`` paths are bound read-only at the same place.
+    ``readonly`` paths are bound read-only at the same place (e.g. a data folder); ``env``
+    adds variables to the kernel's otherwise cleared environment, in which
+    ``NBGRADER_EXECUTION=autograde`` is set as nbgrader does.
     ``slot`` picks the uid (``SANDBOX_UID_BASE + slot``): concurrent runs need distinct slots
     (a run whose slot is in use, in any process, waits until the slot is free).
     The outcome is returned, never raised (except for bad arguments).
@@ -264,7 +267,9 @@ def execute_in_sandbox(
     if not available:
         return Execution("sandbox_error", why, 0.0, "none")
     with _slot_lock(slot):
-        run = functools.partial(_execute, nb, workdir, limits, slot, extra, time.monotonic())
+        run = functools.partial(
+            _execute, nb, workdir, limits, slot, extra, dict(env or {}), time.monotonic()
+        )
         try:
             asyncio.get_running_loop()
         except RuntimeError:
@@ -346,6 +351,7 @@ def _bwrap_argv(
     uid: int,
     limits: Limits,
     readonly: Sequence[Path],
+    env: Mapping[str, str],
 ) -> list[str]:
     """The bwrap + setpriv command line; the kernel command is appended to it."""
     bwrap, setpriv = shutil.which("bwrap"), shutil.which("setpriv")
@@ -416,6 +422,9 @@ def _bwrap_argv(
         "MKL_NUM_THREADS": "1",
         "PYTHONPATH": TOOLKIT_MOUNT,
         "PYTHONDONTWRITEBYTECODE": "1",
+        # As under `nbgrader autograde`: notebooks may shorten their long demonstrations.
+        "NBGRADER_EXECUTION": "autograde",
+        **env,
     }
     argv += ["--chdir", str(workdir), "--clearenv"]
     for key, value in env.items():
@@ -635,10 +644,18 @@ class _Sandbox:
     """Everything one run owns outside the kernel: a private folder (the ipc sockets, the
     identity files, the kernel's log), the cgroup, the workdir's ownership, the kill switch."""
 
-    def __init__(self, workdir: Path, limits: Limits, slot: int, readonly: Sequence[Path]):
+    def __init__(
+        self,
+        workdir: Path,
+        limits: Limits,
+        slot: int,
+        readonly: Sequence[Path],
+        env: Mapping[str, str] | None = None,
+    ):
         self.workdir, self.limits, self.slot = workdir, limits, slot
         self.uid = SANDBOX_UID_BASE + slot
         self.readonly = list(readonly)
+        self.env = dict(env or {})
         self.process: subprocess.Popen | None = None
         self.expired = False
         self.oom_kills = self.refused_forks = 0
@@ -705,7 +722,7 @@ class _Sandbox:
         }
         bwrap = _bwrap_argv(
             workdir=self.workdir, ipc_dir=self.ipc_dir, etc_dir=self.dir, uid=self.uid,
-            limits=self.limits, readonly=self.readonly,
+            limits=self.limits, readonly=self.readonly, env=self.env,
         )  # fmt: skip
         return [sys.executable, "-I", "-S", "-c", _WRAPPER, json.dumps(config), *bwrap,
                 *kernel_cmd]  # fmt: skip
@@ -1073,10 +1090,11 @@ async def _execute(
     limits: Limits,
     slot: int,
     readonly: Sequence[Path],
+    env: Mapping[str, str],
     start: float,
 ) -> Execution:
     try:
-        sandbox = _Sandbox(workdir, limits, slot, readonly)
+        sandbox = _Sandbox(workdir, limits, slot, readonly, env)
     except Exception as exc:
         return Execution("sandbox_error", f"could not set up the sandbox: {exc}",
                          time.monotonic() - start, "none")  # fmt: skip

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -22,6 +23,7 @@ from dlcourse.grader.scan import scan
 
 GRADED, INCOMPLETE, UNGRADABLE = "graded", "incomplete", "ungradable"
 CALL_SECONDS = 10.0  # one call of a student function during the tests
+DATA_ENV = "DLCOURSE_DATA"  # dlcourse.data reads MNIST from here
 
 
 @dataclass
@@ -108,6 +110,16 @@ def _feedback_notebook(
     return notebook
 
 
+def _data_binding() -> tuple[list[Path], dict[str, str]]:
+    """The course's data folder (``DLCOURSE_DATA``), visible read-only in the sandbox so that
+    notebooks can load MNIST there too (the sandbox has no network)."""
+    folder = os.environ.get(DATA_ENV)
+    if not folder or not Path(folder).expanduser().is_dir():
+        return [], {}
+    path = Path(folder).expanduser().resolve()
+    return [path], {DATA_ENV: str(path)}
+
+
 def grade_submission(
     student: str,
     path: Path,
@@ -136,7 +148,10 @@ def grade_submission(
         config = {"call_seconds": min(CALL_SECONDS, limits.cell_seconds / 4)}
         (workdir / CONFIG).write_text(json.dumps(config))
         notebook = prepared.notebook
-        execution = execute_in_sandbox(notebook, workdir, limits, slot=slot)
+        readonly, env = _data_binding()
+        execution = execute_in_sandbox(
+            notebook, workdir, limits, slot=slot, readonly=readonly, env=env
+        )
         result.isolation = execution.isolation
         if execution.status == "sandbox_error":
             result.status, result.reason = UNGRADABLE, execution.reason
