@@ -243,3 +243,37 @@ def test_a_wrong_in_place_update_fails(tmp_path, monkeypatch):
 
     verdict = _replay_step(forgets_the_counter, tmp_path, monkeypatch)
     assert not verdict.passed and "state after the call" in verdict.message
+
+
+CACHE_CELL = """
+out, cache = forward(np.array([-1.0, 2.0]), 0.1)
+assert np.allclose(backward(np.ones(2), cache), [0.1, 1.0])
+"""
+
+
+class CacheReference:
+    @staticmethod
+    def forward(x, alpha):
+        return np.where(x > 0, x, alpha * x), (x, alpha, np.float64(alpha))
+
+    @staticmethod
+    def backward(dout, cache):
+        x, alpha, _ = cache
+        return np.where(x > 0, dout, alpha * dout)
+
+
+def test_a_returned_cache_is_passed_back_with_its_types(tmp_path, monkeypatch):
+    """A cache holding a Python float and a NumPy float comes back from the sandbox with the
+    same types, so the next call's inputs match the recorded ones exactly."""
+    names = ["forward", "backward"]
+    recording = record("test_cache", CACHE_CELL, SETUP, names, CacheReference)
+    assert recording.error is None
+    write_calls(recording, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    run_probe({"forward": CacheReference.forward, "backward": CacheReference.backward},
+              "test_cache")
+    outcomes = read_results(tmp_path, "test_cache")
+    _, (_, python_float, numpy_float) = outcomes[0].result
+    assert type(python_float) is float and type(numpy_float) is np.float64
+    verdict = replay("test_cache", CACHE_CELL, SETUP, names, recording, outcomes)
+    assert verdict.passed, verdict.message

@@ -61,9 +61,9 @@ def _encode(value: Any, arrays: list[np.ndarray], depth: int = 0) -> dict:
         return {"t": "bool", "v": value}
     if isinstance(value, int):
         return {"t": "int", "v": value} if abs(value) < 2**53 else {"t": "float", "v": value}
-    if isinstance(value, float):
+    if type(value) is float:  # a Python float stays one (np.float64 is a float subclass)
         arrays.append(np.asarray(value, dtype=np.float64))
-        return {"t": "scalar", "i": len(arrays) - 1}
+        return {"t": "pyfloat", "i": len(arrays) - 1}
     if isinstance(value, np.ndarray | np.generic):
         array = np.asarray(value)
         if array.dtype.kind not in "biufc":

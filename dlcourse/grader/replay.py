@@ -175,6 +175,8 @@ def _decode(node: Any, arrays: dict[str, np.ndarray], depth: int = 0) -> Any:
         return arrays[str(node["i"])]
     if kind == "scalar":
         return arrays[str(node["i"])][()]
+    if kind == "pyfloat":
+        return float(arrays[str(node["i"])][()])
     if kind in ("tuple", "list"):
         items = [_decode(v, arrays, depth + 1) for v in node["v"]]
         return tuple(items) if kind == "tuple" else items

@@ -15,7 +15,7 @@ PATTERNS: tuple[tuple[str, str], ...] = (
     (r"\b(np|numpy)\.(testing\.)?\w+\s*=(?!=)|setattr\(\s*(np|numpy)\b",
      "rebinds a numpy function"),
     (r"sys\.modules", "edits the module table (sys.modules)"),
-    (r"dlcourse\.grad|dlcourse\.grader|check_function|_dlcourse_", "touches the grading code"),
+    (r"dlcourse\.grading|dlcourse\.grader|check_function|_dlcourse_", "touches the grading code"),
     (r"\bsolutions\b|reference\(", "tries to import the reference solutions"),
     (r"def __eq__|def __ne__|def __bool__|def __array_ufunc__|def __array_function__",
      "defines an object with custom comparisons"),
