@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import shutil
 import subprocess
+import warnings
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -189,7 +190,10 @@ def update_gradebook(root: Path, assignment: str, results: list[Result]) -> None
         done = _nbgrader(root, "generate_assignment", assignment, "--force")
         if done.returncode != 0:
             raise RuntimeError(f"nbgrader generate_assignment failed:\n{done.stdout}{done.stderr}")
-    with Gradebook(db_url) as gb:
+    with Gradebook(db_url) as gb, warnings.catch_warnings():
+        # nbgrader's add_submission triggers SQLAlchemy 2 "not in session" warnings that
+        # concern nbgrader's internals, not the grades; keep them out of the instructor's way.
+        warnings.filterwarnings("ignore", message=".*not in session.*")
         for result in results:
             gb.update_or_create_student(result.student)
             try:
