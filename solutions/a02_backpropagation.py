@@ -132,7 +132,7 @@ def relu_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
         dx: gradient with respect to x, the shape of dout (dout itself is left unchanged).
     """
     x = cache
-    return np.where(x > 0, dout, 0)
+    return dout * (x > 0)  # a boolean mask multiplies as 0 and 1
 
 
 def leaky_relu_forward(x: np.ndarray, alpha: float = 0.01) -> tuple[np.ndarray, tuple]:
