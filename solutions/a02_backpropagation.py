@@ -226,8 +226,8 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float
 
     Args:
         f: function of an array, returning a float.
-        x: float64 array of any shape; each entry is perturbed in place by +h and -h and
-            then restored, so x is unchanged when the function returns.
+        x: float64 array of any shape; unchanged when the function returns (perturb each
+            entry in place and restore it, or perturb a copy).
         h: the step.
 
     Returns:
