@@ -114,11 +114,13 @@ def test_course_notebook_executes_top_to_bottom(assignment, tmp_path):
 
 @pytest.mark.slow
 def test_run_solutions_gives_executed_notebooks_with_plots(tmp_path):
-    """The self-learner's command: every reference notebook, executed, plots included."""
+    """The self-learner's command gives an executed reference notebook, plots included (on
+    the shortest assignment: test_course_notebook_executes_top_to_bottom runs them all)."""
     from dlcourse.cli import main
 
-    assert main(["--root", str(REPO), "run-solutions", "--out", str(tmp_path)]) == 0
-    for assignment in ASSIGNMENTS:
+    first = ASSIGNMENTS[0]
+    assert main(["--root", str(REPO), "run-solutions", first, "--out", str(tmp_path)]) == 0
+    for assignment in [first]:
         nb = nbformat.read(tmp_path / assignment / f"{assignment}.ipynb", as_version=4)
         outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
         assert not [o for o in outputs if o.output_type == "error"]

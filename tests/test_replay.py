@@ -277,3 +277,32 @@ def test_a_returned_cache_is_passed_back_with_its_types(tmp_path, monkeypatch):
     assert type(python_float) is float and type(numpy_float) is np.float64
     verdict = replay("test_cache", CACHE_CELL, SETUP, names, recording, outcomes)
     assert verdict.passed, verdict.message
+
+
+CHAIN_CELL = """
+out, cache = forward(np.array([-1.0, 0.5, 2.0]), 0.1)
+assert np.allclose(backward(np.ones(3), cache), [0.1, 1.0, 1.0])
+"""
+
+
+@pytest.mark.parametrize(("perturbation", "passes"), [(1e-12, True), (1e-3, False)])
+def test_a_result_passed_back_may_differ_by_rounding_only(
+    tmp_path, monkeypatch, perturbation, passes
+):
+    """The test cell feeds the student's forward result into the student's backward: the
+    probe ran backward on the reference's result, so the two must agree up to rounding."""
+
+    def forward(x, alpha):
+        out, (x_cached, a, a64) = CacheReference.forward(x, alpha)
+        return out, (x_cached * (1 + perturbation), a, a64)
+
+    names = ["forward", "backward"]
+    recording = record("test_chain", CHAIN_CELL, SETUP, names, CacheReference)
+    write_calls(recording, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    run_probe({"forward": forward, "backward": CacheReference.backward}, "test_chain")
+    outcomes = read_results(tmp_path, "test_chain")
+    verdict = replay("test_chain", CHAIN_CELL, SETUP, names, recording, outcomes)
+    assert verdict.passed is passes, verdict.message
+    if not passes:
+        assert "differ from the expected ones" in verdict.message
