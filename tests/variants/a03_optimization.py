@@ -1,0 +1,887 @@
+"""Realistic buggy and correct alternative implementations of assignment 03's exercises.
+
+Each entry maps a solution cell's grade_id to {variant name: the full source a student might
+put in that cell}. The grading tests (tests/test_grading.py) fill a copy of the student
+notebook with the reference solutions, replace one cell with a variant, autograde it with
+nbgrader and check: a buggy variant loses points on that exercise and only that one; a
+correct variant keeps full marks.
+
+Every buggy variant gives a wrong result (or an error, or modifies its input, or leaves a
+differently laid out optimizer state) on at least one visible or hidden case; the comment
+before each name says where. The optimizer steps are graded by teacher forcing: each step is
+checked on the reference's params and state along a reference trajectory, params and state
+after the call included, so the prescribed state layout is part of the answer. The correct
+alternatives differ from the reference in formula, order of operations, in-place style or
+state initialisation, and agree with it within the grading tolerance in float64 and float32.
+"""
+
+BUGGY: dict[str, dict[str, str]] = {
+    "gradient_descent": {
+        # the trajectory in theta0's dtype: the integer theta0 case truncates every iterate
+        "trajectory_in_theta0_dtype": '''
+def gradient_descent(grad_fn, theta0, lr, steps):
+    path = np.zeros((steps + 1, *np.shape(theta0)), dtype=np.asarray(theta0).dtype)
+    path[0] = theta0
+    for k in range(steps):
+        path[k + 1] = path[k] - lr * grad_fn(path[k])
+    return path
+''',
+        # theta0 is not the first row: shape (K, D) on every case (the visible test too)
+        "drops_theta0": '''
+def gradient_descent(grad_fn, theta0, lr, steps):
+    theta = theta0.copy()
+    path = []
+    for _ in range(steps):
+        theta = theta - lr * grad_fn(theta)
+        path.append(theta)
+    return np.array(path).reshape(steps, *np.shape(theta0))
+''',
+        # `theta = theta0` then `theta -= ...` changes the caller's theta0: every case with K > 0
+        "modifies_theta0_in_place": '''
+def gradient_descent(grad_fn, theta0, lr, steps):
+    theta = theta0
+    path = [theta.copy()]
+    for _ in range(steps):
+        theta -= lr * grad_fn(theta)
+        path.append(theta.copy())
+    return np.array(path)
+''',
+        # appends the same array object each time: every row is the last iterate (K > 0)
+        "appends_aliased_array": '''
+def gradient_descent(grad_fn, theta0, lr, steps):
+    theta = np.array(theta0, dtype=float)
+    path = [theta]
+    for _ in range(steps):
+        theta -= lr * grad_fn(theta)
+        path.append(theta)
+    return np.array(path)
+''',
+        # climbs the loss: every case with K > 0
+        "gradient_ascent": '''
+def gradient_descent(grad_fn, theta0, lr, steps):
+    path = [np.array(theta0)]
+    for _ in range(steps):
+        path.append(path[-1] + lr * grad_fn(path[-1]))
+    return np.array(path)
+''',
+        # the gradient is always evaluated at theta0: every case with K >= 2
+        "gradient_at_theta0_only": '''
+def gradient_descent(grad_fn, theta0, lr, steps):
+    trajectory = np.zeros((steps + 1, *np.shape(theta0)), dtype=np.result_type(theta0, 1.0))
+    trajectory[0] = theta0
+    g = grad_fn(theta0)
+    for k in range(steps):
+        trajectory[k + 1] = trajectory[k] - lr * g
+    return trajectory
+''',
+    },
+    "sgd": {
+        # pairs parameters and gradients by position: grads come in another key order
+        "zips_values_by_position": '''
+def sgd_step(params, grads, state, lr=0.01):
+    for p, g in zip(params.values(), grads.values()):
+        p -= lr * g
+''',
+        # rebinds the local name to a new dict: the caller's params never change (every case)
+        "rebinds_local_dict": '''
+def sgd_step(params, grads, state, lr=0.01):
+    params = {name: params[name] - lr * grads[name] for name in params}
+''',
+        # rebinds the loop variable: the arrays in params never change (every case)
+        "rebinds_loop_variable": '''
+def sgd_step(params, grads, state, lr=0.01):
+    for name, p in params.items():
+        p = p - lr * grads[name]
+''',
+        # moves along the gradient: every case
+        "sign_error": '''
+def sgd_step(params, grads, state, lr=0.01):
+    for name, grad in grads.items():
+        params[name] += lr * grad
+''',
+        # scales the caller's gradient in place (grads changed after the call): every case
+        "scales_gradient_in_place": '''
+def sgd_step(params, grads, state, lr=0.01):
+    for name, grad in grads.items():
+        grad *= lr
+        params[name] -= grad
+''',
+        # forgets the learning rate: every case (lr is never 1)
+        "forgets_lr": '''
+def sgd_step(params, grads, state, lr=0.01):
+    for name, grad in grads.items():
+        params[name] -= grad
+''',
+    },
+    "momentum": {
+        # one velocity for all parameters, state["velocity"] a single array: the visible test
+        # (state["velocity"]["b"]), and the hidden cases (W (3, 4) and b (4,) do not broadcast)
+        "shared_velocity": '''
+def momentum_step(params, grads, state, lr=0.01, momentum=0.9):
+    v = state.get("velocity", 0.0)
+    for name, grad in grads.items():
+        v = momentum * v + grad
+        params[name] -= lr * v
+    state["velocity"] = v
+''',
+        # velocities keyed by the parameter's position, not its name: state["velocity"] has
+        # the keys 0, 1 (the visible test and every hidden case)
+        "velocity_keyed_by_index": '''
+def momentum_step(params, grads, state, lr=0.01, momentum=0.9):
+    velocity = state.setdefault("velocity", {})
+    for i, (name, grad) in enumerate(grads.items()):
+        velocity[i] = momentum * velocity.get(i, 0.0) + grad
+        params[name] -= lr * velocity[i]
+''',
+        # dampening v = mu v + (1 - mu) g: every case (first step of the visible test too)
+        "dampened_gradient": '''
+def momentum_step(params, grads, state, lr=0.01, momentum=0.9):
+    velocity = state.setdefault("velocity", {})
+    for name, grad in grads.items():
+        velocity[name] = momentum * velocity.get(name, 0.0) + (1 - momentum) * grad
+        params[name] -= lr * velocity[name]
+''',
+        # the new velocity is never written back: state["velocity"] stays empty (every case)
+        "velocity_not_stored": '''
+def momentum_step(params, grads, state, lr=0.01, momentum=0.9):
+    velocity = state.setdefault("velocity", {})
+    for name, grad in grads.items():
+        v = velocity.get(name, np.zeros_like(grad))
+        v = momentum * v + grad
+        params[name] -= lr * v
+''',
+        # steps with the old velocity, then updates it: the first step does not move (every case)
+        "steps_before_velocity_update": '''
+def momentum_step(params, grads, state, lr=0.01, momentum=0.9):
+    velocity = state.setdefault("velocity", {})
+    for name, grad in grads.items():
+        v = velocity.get(name, np.zeros_like(grad))
+        params[name] -= lr * v
+        velocity[name] = momentum * v + grad
+''',
+    },
+    "nesterov": {
+        # plain momentum, no look-ahead: every case (the visible first step gives 0.9)
+        "plain_momentum": '''
+def nesterov_step(params, grads, state, lr=0.01, momentum=0.9):
+    velocity = state.setdefault("velocity", {})
+    for name, grad in grads.items():
+        velocity[name] = momentum * velocity.get(name, 0.0) + grad
+        params[name] -= lr * velocity[name]
+''',
+        # looks ahead along the old velocity, g + mu * v_old: every case (the visible first step)
+        "lookahead_with_old_velocity": '''
+def nesterov_step(params, grads, state, lr=0.01, momentum=0.9):
+    velocity = state.setdefault("velocity", {})
+    for name, grad in grads.items():
+        v_old = velocity.get(name, np.zeros_like(grad))
+        params[name] -= lr * (grad + momentum * v_old)
+        velocity[name] = momentum * v_old + grad
+''',
+        # dampening v = mu v + (1 - mu) g: every case
+        "dampened_gradient": '''
+def nesterov_step(params, grads, state, lr=0.01, momentum=0.9):
+    velocity = state.setdefault("velocity", {})
+    for name, grad in grads.items():
+        velocity[name] = momentum * velocity.get(name, 0.0) + (1 - momentum) * grad
+        params[name] -= lr * (grad + momentum * velocity[name])
+''',
+        # PyTorch's name state["momentum_buffer"] instead of the prescribed state["velocity"]:
+        # the visible test and every hidden case (the state's keys)
+        "torch_state_key": '''
+def nesterov_step(params, grads, state, lr=0.01, momentum=0.9):
+    buffers = state.setdefault("momentum_buffer", {})
+    for name, grad in grads.items():
+        buffers[name] = momentum * buffers.get(name, 0.0) + grad
+        params[name] -= lr * (grad + momentum * buffers[name])
+''',
+    },
+    "adagrad": {
+        # s = g**2 of this step only, no accumulation: the visible second step, hidden steps >= 2
+        "forgets_to_accumulate": '''
+def adagrad_step(params, grads, state, lr=0.01, eps=1e-10):
+    sum_sq = state.setdefault("sum_sq", {})
+    for name, grad in grads.items():
+        sum_sq[name] = grad**2
+        params[name] -= lr * grad / (np.sqrt(sum_sq[name]) + eps)
+''',
+        # eps inside the root, sqrt(s + eps): the first float64 and float32 steps of the hidden
+        # trajectory with eps = 1e-6 (with the default 1e-10 it stays within the tolerance)
+        "eps_inside_sqrt": '''
+def adagrad_step(params, grads, state, lr=0.01, eps=1e-10):
+    sum_sq = state.setdefault("sum_sq", {})
+    for name, grad in grads.items():
+        sum_sq[name] = sum_sq.get(name, 0.0) + grad**2
+        params[name] -= lr * grad / np.sqrt(sum_sq[name] + eps)
+''',
+        # steps with the old sum, then accumulates: the first step divides by eps (every case)
+        "accumulates_after_step": '''
+def adagrad_step(params, grads, state, lr=0.01, eps=1e-10):
+    sum_sq = state.setdefault("sum_sq", {})
+    for name, grad in grads.items():
+        s = sum_sq.get(name, np.zeros_like(grad))
+        params[name] -= lr * grad / (np.sqrt(s) + eps)
+        sum_sq[name] = s + grad**2
+''',
+        # accumulates |g| instead of g**2: the visible test (sum_sq) and every hidden case
+        "accumulates_abs_gradient": '''
+def adagrad_step(params, grads, state, lr=0.01, eps=1e-10):
+    sum_sq = state.setdefault("sum_sq", {})
+    for name, grad in grads.items():
+        sum_sq[name] = sum_sq.get(name, 0.0) + np.abs(grad)
+        params[name] -= lr * grad / (np.sqrt(sum_sq[name]) + eps)
+''',
+    },
+    "rmsprop": {
+        # alpha and 1 - alpha swapped: the visible test and every hidden case
+        "alpha_swapped": '''
+def rmsprop_step(params, grads, state, lr=0.01, alpha=0.99, eps=1e-8):
+    mean_sq = state.setdefault("mean_sq", {})
+    for name, grad in grads.items():
+        mean_sq[name] = (1 - alpha) * mean_sq.get(name, 0.0) + alpha * grad**2
+        params[name] -= lr * grad / (np.sqrt(mean_sq[name]) + eps)
+''',
+        # eps inside the root: the hidden steps with small gradients (scale ~1e-4) or eps = 1e-6
+        "eps_inside_sqrt": '''
+def rmsprop_step(params, grads, state, lr=0.01, alpha=0.99, eps=1e-8):
+    mean_sq = state.setdefault("mean_sq", {})
+    for name, grad in grads.items():
+        mean_sq[name] = alpha * mean_sq.get(name, 0.0) + (1 - alpha) * grad**2
+        params[name] -= lr * grad / np.sqrt(mean_sq[name] + eps)
+''',
+        # r = alpha r + g**2, the (1 - alpha) forgotten: the visible test and every hidden case
+        "forgets_one_minus_alpha": '''
+def rmsprop_step(params, grads, state, lr=0.01, alpha=0.99, eps=1e-8):
+    mean_sq = state.setdefault("mean_sq", {})
+    for name, grad in grads.items():
+        mean_sq[name] = alpha * mean_sq.get(name, 0.0) + grad**2
+        params[name] -= lr * grad / (np.sqrt(mean_sq[name]) + eps)
+''',
+        # no eps at all: the float64 hidden steps with small gradients or eps = 1e-6
+        "forgets_eps": '''
+def rmsprop_step(params, grads, state, lr=0.01, alpha=0.99, eps=1e-8):
+    mean_sq = state.setdefault("mean_sq", {})
+    for name, grad in grads.items():
+        mean_sq[name] = alpha * mean_sq.get(name, 0.0) + (1 - alpha) * grad**2
+        params[name] -= lr * grad / np.sqrt(mean_sq[name])
+''',
+        # r starts at g**2 on the first step instead of 0: the visible test, every first step
+        "initialises_with_first_gradient": '''
+def rmsprop_step(params, grads, state, lr=0.01, alpha=0.99, eps=1e-8):
+    mean_sq = state.setdefault("mean_sq", {})
+    for name, grad in grads.items():
+        r = mean_sq.get(name, grad**2)
+        mean_sq[name] = alpha * r + (1 - alpha) * grad**2
+        params[name] -= lr * grad / (np.sqrt(mean_sq[name]) + eps)
+''',
+    },
+    "adadelta": {
+        # eps outside the roots: the visible first step (sqrt(u) = 0), every hidden case
+        "eps_outside_roots": '''
+def adadelta_step(params, grads, state, lr=1.0, rho=0.9, eps=1e-6):
+    mean_sq = state.setdefault("mean_sq", {})
+    mean_sq_delta = state.setdefault("mean_sq_delta", {})
+    for name, grad in grads.items():
+        mean_sq[name] = rho * mean_sq.get(name, 0.0) + (1 - rho) * grad**2
+        u = mean_sq_delta.get(name, 0.0)
+        delta = (np.sqrt(u) + eps) / (np.sqrt(mean_sq[name]) + eps) * grad
+        mean_sq_delta[name] = rho * u + (1 - rho) * delta**2
+        params[name] -= lr * delta
+''',
+        # u updated before delta is known (with g**2): the visible test, every hidden case
+        "updates_u_before_delta": '''
+def adadelta_step(params, grads, state, lr=1.0, rho=0.9, eps=1e-6):
+    mean_sq = state.setdefault("mean_sq", {})
+    mean_sq_delta = state.setdefault("mean_sq_delta", {})
+    for name, grad in grads.items():
+        mean_sq[name] = rho * mean_sq.get(name, 0.0) + (1 - rho) * grad**2
+        mean_sq_delta[name] = rho * mean_sq_delta.get(name, 0.0) + (1 - rho) * grad**2
+        delta = np.sqrt(mean_sq_delta[name] + eps) / np.sqrt(mean_sq[name] + eps) * grad
+        params[name] -= lr * delta
+''',
+        # delta computed with the old r, before r is updated: the visible first step, every case
+        "delta_with_old_mean_sq": '''
+def adadelta_step(params, grads, state, lr=1.0, rho=0.9, eps=1e-6):
+    mean_sq = state.setdefault("mean_sq", {})
+    mean_sq_delta = state.setdefault("mean_sq_delta", {})
+    for name, grad in grads.items():
+        r = mean_sq.get(name, 0.0)
+        u = mean_sq_delta.get(name, 0.0)
+        delta = np.sqrt(u + eps) / np.sqrt(r + eps) * grad
+        mean_sq[name] = rho * r + (1 - rho) * grad**2
+        mean_sq_delta[name] = rho * u + (1 - rho) * delta**2
+        params[name] -= lr * delta
+''',
+        # "Adadelta needs no learning rate": lr ignored, the hidden cases with lr = 0.5
+        "ignores_lr": '''
+def adadelta_step(params, grads, state, lr=1.0, rho=0.9, eps=1e-6):
+    mean_sq = state.setdefault("mean_sq", {})
+    mean_sq_delta = state.setdefault("mean_sq_delta", {})
+    for name, grad in grads.items():
+        mean_sq[name] = rho * mean_sq.get(name, 0.0) + (1 - rho) * grad**2
+        delta = np.sqrt(mean_sq_delta.get(name, 0.0) + eps) / np.sqrt(mean_sq[name] + eps) * grad
+        mean_sq_delta[name] = rho * mean_sq_delta.get(name, 0.0) + (1 - rho) * delta**2
+        params[name] -= delta
+''',
+        # rho and 1 - rho swapped in both averages: the visible test and every hidden case
+        "rho_swapped": '''
+def adadelta_step(params, grads, state, lr=1.0, rho=0.9, eps=1e-6):
+    mean_sq = state.setdefault("mean_sq", {})
+    mean_sq_delta = state.setdefault("mean_sq_delta", {})
+    for name, grad in grads.items():
+        mean_sq[name] = (1 - rho) * mean_sq.get(name, 0.0) + rho * grad**2
+        delta = np.sqrt(mean_sq_delta.get(name, 0.0) + eps) / np.sqrt(mean_sq[name] + eps) * grad
+        mean_sq_delta[name] = (1 - rho) * mean_sq_delta.get(name, 0.0) + rho * delta**2
+        params[name] -= lr * delta
+''',
+    },
+    "adam": {
+        # no bias correction: the visible first step (0.1 * sign(g)) and every hidden case
+        "no_bias_correction": '''
+def adam_step(params, grads, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    state["t"] = state.get("t", 0) + 1
+    m, v = state.setdefault("m", {}), state.setdefault("v", {})
+    for name, grad in grads.items():
+        m[name] = beta1 * m.get(name, 0.0) + (1 - beta1) * grad
+        v[name] = beta2 * v.get(name, 0.0) + (1 - beta2) * grad**2
+        params[name] -= lr * m[name] / (np.sqrt(v[name]) + eps)
+''',
+        # bias correction with t before it is incremented: 1 - beta**0 = 0 on the first step
+        # (nan in the visible test), one step late on every hidden case
+        "correction_with_old_t": '''
+def adam_step(params, grads, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    t = state.get("t", 0)
+    m, v = state.setdefault("m", {}), state.setdefault("v", {})
+    for name, grad in grads.items():
+        m[name] = beta1 * m.get(name, 0.0) + (1 - beta1) * grad
+        v[name] = beta2 * v.get(name, 0.0) + (1 - beta2) * grad**2
+        m_hat = m[name] / (1 - beta1**t)
+        v_hat = v[name] / (1 - beta2**t)
+        params[name] -= lr * m_hat / (np.sqrt(v_hat) + eps)
+    state["t"] = t + 1
+''',
+        # bias correction with t + 1: the visible first step, every hidden case
+        "correction_with_t_plus_one": '''
+def adam_step(params, grads, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    state["t"] = state.get("t", 0) + 1
+    t = state["t"]
+    m, v = state.setdefault("m", {}), state.setdefault("v", {})
+    for name, grad in grads.items():
+        m[name] = beta1 * m.get(name, 0.0) + (1 - beta1) * grad
+        v[name] = beta2 * v.get(name, 0.0) + (1 - beta2) * grad**2
+        m_hat = m[name] / (1 - beta1 ** (t + 1))
+        v_hat = v[name] / (1 - beta2 ** (t + 1))
+        params[name] -= lr * m_hat / (np.sqrt(v_hat) + eps)
+''',
+        # eps inside the root, sqrt(v_hat + eps): the hidden steps with the smallest gradients
+        # (the first steps of the beta2 = 0.99 trajectory)
+        "eps_inside_sqrt": '''
+def adam_step(params, grads, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    t = state["t"] = state.get("t", 0) + 1
+    m, v = state.setdefault("m", {}), state.setdefault("v", {})
+    for name, grad in grads.items():
+        m[name] = beta1 * m.get(name, 0.0) + (1 - beta1) * grad
+        v[name] = beta2 * v.get(name, 0.0) + (1 - beta2) * grad**2
+        m_hat = m[name] / (1 - beta1**t)
+        v_hat = v[name] / (1 - beta2**t)
+        params[name] -= lr * m_hat / np.sqrt(v_hat + eps)
+''',
+        # stores the corrected m_hat, v_hat in the state: the visible test (m, v) and every
+        # hidden case from step 1 on (the state after the call)
+        "stores_corrected_moments": '''
+def adam_step(params, grads, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    t = state["t"] = state.get("t", 0) + 1
+    m, v = state.setdefault("m", {}), state.setdefault("v", {})
+    for name, grad in grads.items():
+        m[name] = (beta1 * m.get(name, 0.0) + (1 - beta1) * grad) / (1 - beta1**t)
+        v[name] = (beta2 * v.get(name, 0.0) + (1 - beta2) * grad**2) / (1 - beta2**t)
+        params[name] -= lr * m[name] / (np.sqrt(v[name]) + eps)
+''',
+        # t incremented inside the loop over parameters (twice per step with W and b): the
+        # visible test (t == 1) and every hidden case
+        "t_incremented_per_parameter": '''
+def adam_step(params, grads, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    m, v = state.setdefault("m", {}), state.setdefault("v", {})
+    for name, grad in grads.items():
+        state["t"] = state.get("t", 0) + 1
+        t = state["t"]
+        m[name] = beta1 * m.get(name, 0.0) + (1 - beta1) * grad
+        v[name] = beta2 * v.get(name, 0.0) + (1 - beta2) * grad**2
+        m_hat = m[name] / (1 - beta1**t)
+        v_hat = v[name] / (1 - beta2**t)
+        params[name] -= lr * m_hat / (np.sqrt(v_hat) + eps)
+''',
+        # the step count kept in a global, not in state["t"]: the visible test (state["t"]) and
+        # every hidden case (the global keeps counting across trajectories)
+        "t_in_a_global": '''
+adam_t = 0
+
+
+def adam_step(params, grads, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    global adam_t
+    adam_t += 1
+    m, v = state.setdefault("m", {}), state.setdefault("v", {})
+    for name, grad in grads.items():
+        m[name] = beta1 * m.get(name, 0.0) + (1 - beta1) * grad
+        v[name] = beta2 * v.get(name, 0.0) + (1 - beta2) * grad**2
+        m_hat = m[name] / (1 - beta1**adam_t)
+        v_hat = v[name] / (1 - beta2**adam_t)
+        params[name] -= lr * m_hat / (np.sqrt(v_hat) + eps)
+''',
+        # the paper's "efficient" form with eps not rescaled by sqrt(1 - beta2**t) (Keras's
+        # Adam): the float64 hidden steps with small gradients or eps = 1e-6
+        "efficient_form_unscaled_eps": '''
+def adam_step(params, grads, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    t = state["t"] = state.get("t", 0) + 1
+    m, v = state.setdefault("m", {}), state.setdefault("v", {})
+    lr_t = lr * np.sqrt(1 - beta2**t) / (1 - beta1**t)
+    for name, grad in grads.items():
+        m[name] = beta1 * m.get(name, 0.0) + (1 - beta1) * grad
+        v[name] = beta2 * v.get(name, 0.0) + (1 - beta2) * grad**2
+        params[name] -= lr_t * m[name] / (np.sqrt(v[name]) + eps)
+''',
+    },
+    "adamw": {
+        # L2 coupled into the gradient (g + wd * theta fed to Adam): the visible test (m, v)
+        # and every hidden case
+        "decay_coupled_into_gradient": '''
+def adamw_step(params, grads, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
+               weight_decay=1e-2):
+    t = state["t"] = state.get("t", 0) + 1
+    m, v = state.setdefault("m", {}), state.setdefault("v", {})
+    for name, grad in grads.items():
+        g = grad + weight_decay * params[name]
+        m[name] = beta1 * m.get(name, 0.0) + (1 - beta1) * g
+        v[name] = beta2 * v.get(name, 0.0) + (1 - beta2) * g**2
+        m_hat = m[name] / (1 - beta1**t)
+        v_hat = v[name] / (1 - beta2**t)
+        params[name] -= lr * m_hat / (np.sqrt(v_hat) + eps)
+''',
+        # decays the already updated parameter, after the Adam step: the float64 hidden cases
+        "decay_after_the_step": '''
+def adamw_step(params, grads, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
+               weight_decay=1e-2):
+    t = state["t"] = state.get("t", 0) + 1
+    m, v = state.setdefault("m", {}), state.setdefault("v", {})
+    for name, grad in grads.items():
+        m[name] = beta1 * m.get(name, 0.0) + (1 - beta1) * grad
+        v[name] = beta2 * v.get(name, 0.0) + (1 - beta2) * grad**2
+        m_hat = m[name] / (1 - beta1**t)
+        v_hat = v[name] / (1 - beta2**t)
+        params[name] -= lr * m_hat / (np.sqrt(v_hat) + eps)
+        params[name] *= 1 - lr * weight_decay
+''',
+        # theta *= 1 - weight_decay, the lr missing: the visible first step, every hidden case
+        "decay_without_lr": '''
+def adamw_step(params, grads, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
+               weight_decay=1e-2):
+    t = state["t"] = state.get("t", 0) + 1
+    m, v = state.setdefault("m", {}), state.setdefault("v", {})
+    for name, grad in grads.items():
+        params[name] *= 1 - weight_decay
+        m[name] = beta1 * m.get(name, 0.0) + (1 - beta1) * grad
+        v[name] = beta2 * v.get(name, 0.0) + (1 - beta2) * grad**2
+        m_hat = m[name] / (1 - beta1**t)
+        v_hat = v[name] / (1 - beta2**t)
+        params[name] -= lr * m_hat / (np.sqrt(v_hat) + eps)
+''',
+        # the biases are not decayed (a common convention, not the prescribed one): every
+        # hidden case (params["b"])
+        "no_decay_on_biases": '''
+def adamw_step(params, grads, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
+               weight_decay=1e-2):
+    t = state["t"] = state.get("t", 0) + 1
+    m, v = state.setdefault("m", {}), state.setdefault("v", {})
+    for name, grad in grads.items():
+        if not name.startswith("b"):
+            params[name] *= 1 - lr * weight_decay
+        m[name] = beta1 * m.get(name, 0.0) + (1 - beta1) * grad
+        v[name] = beta2 * v.get(name, 0.0) + (1 - beta2) * grad**2
+        m_hat = m[name] / (1 - beta1**t)
+        v_hat = v[name] / (1 - beta2**t)
+        params[name] -= lr * m_hat / (np.sqrt(v_hat) + eps)
+''',
+        # Adam's step without bias correction after the decay: the visible test is blind to it
+        # (zero gradient, then wd = 0), every hidden case
+        "no_bias_correction": '''
+def adamw_step(params, grads, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
+               weight_decay=1e-2):
+    state["t"] = state.get("t", 0) + 1
+    m, v = state.setdefault("m", {}), state.setdefault("v", {})
+    for name, grad in grads.items():
+        params[name] *= 1 - lr * weight_decay
+        m[name] = beta1 * m.get(name, 0.0) + (1 - beta1) * grad
+        v[name] = beta2 * v.get(name, 0.0) + (1 - beta2) * grad**2
+        params[name] -= lr * m[name] / (np.sqrt(v[name]) + eps)
+''',
+    },
+    "step_exponential_decay": {
+        # (epoch + 1) // step_size decays one epoch early: the visible test, every hidden case
+        "step_decay_one_epoch_early": '''
+def step_decay(epoch, lr0, gamma=0.1, step_size=30):
+    return lr0 * gamma ** ((epoch + 1) // step_size)
+
+
+def exponential_decay(epoch, lr0, gamma=0.95):
+    return lr0 * gamma**epoch
+''',
+        # epoch / step_size decays continuously: the visible test, every hidden case
+        "step_decay_true_division": '''
+def step_decay(epoch, lr0, gamma=0.1, step_size=30):
+    return lr0 * gamma ** (epoch / step_size)
+
+
+def exponential_decay(epoch, lr0, gamma=0.95):
+    return lr0 * gamma**epoch
+''',
+        # round(epoch / step_size) decays half a period early: the visible test, hidden cases
+        "step_decay_rounds": '''
+def step_decay(epoch, lr0, gamma=0.1, step_size=30):
+    return lr0 * gamma ** round(epoch / step_size)
+
+
+def exponential_decay(epoch, lr0, gamma=0.95):
+    return lr0 * gamma**epoch
+''',
+        # gamma ** (epoch + 1): epoch 0 is already decayed (the visible test, every hidden case)
+        "exponential_one_epoch_early": '''
+def step_decay(epoch, lr0, gamma=0.1, step_size=30):
+    return lr0 * gamma ** (epoch // step_size)
+
+
+def exponential_decay(epoch, lr0, gamma=0.95):
+    return lr0 * gamma ** (epoch + 1)
+''',
+        # lr0 * exp(-gamma * epoch), gamma read as a rate: the visible test, every hidden case
+        "exponential_as_exp_rate": '''
+def step_decay(epoch, lr0, gamma=0.1, step_size=30):
+    return lr0 * gamma ** (epoch // step_size)
+
+
+def exponential_decay(epoch, lr0, gamma=0.95):
+    return lr0 * np.exp(-gamma * epoch)
+''',
+    },
+    "cosine_warmup": {
+        # cosine over total_epochs - 1 epochs: the visible test, every hidden case
+        "cosine_over_total_minus_one": '''
+def cosine_annealing(epoch, lr0, total_epochs, lr_min=0.0):
+    return lr_min + 0.5 * (lr0 - lr_min) * (1 + np.cos(np.pi * epoch / (total_epochs - 1)))
+
+
+def linear_warmup(epoch, lr0, warmup_epochs, start_factor=0.1):
+    return lr0 * (start_factor + (1 - start_factor) * min(epoch, warmup_epochs) / warmup_epochs)
+''',
+        # the 1/2 missing: starts at 2 lr0 (the visible test, every hidden case)
+        "cosine_missing_half": '''
+def cosine_annealing(epoch, lr0, total_epochs, lr_min=0.0):
+    return lr_min + (lr0 - lr_min) * (1 + np.cos(np.pi * epoch / total_epochs))
+
+
+def linear_warmup(epoch, lr0, warmup_epochs, start_factor=0.1):
+    return lr0 * (start_factor + (1 - start_factor) * min(epoch, warmup_epochs) / warmup_epochs)
+''',
+        # amplitude lr0, not lr0 - lr_min, so epoch 0 gives lr0 + lr_min: passes the visible
+        # test (lr_min = 0 where epoch 0 is checked), fails the hidden cases with lr_min > 0
+        "cosine_amplitude_ignores_lr_min": '''
+def cosine_annealing(epoch, lr0, total_epochs, lr_min=0.0):
+    return lr_min + 0.5 * lr0 * (1 + np.cos(np.pi * epoch / total_epochs))
+
+
+def linear_warmup(epoch, lr0, warmup_epochs, start_factor=0.1):
+    return lr0 * (start_factor + (1 - start_factor) * min(epoch, warmup_epochs) / warmup_epochs)
+''',
+        # the ramp reaches lr0 one epoch late (at warmup_epochs + 1): the visible test, hidden
+        "warmup_one_epoch_late": '''
+def cosine_annealing(epoch, lr0, total_epochs, lr_min=0.0):
+    return lr_min + 0.5 * (lr0 - lr_min) * (1 + np.cos(np.pi * epoch / total_epochs))
+
+
+def linear_warmup(epoch, lr0, warmup_epochs, start_factor=0.1):
+    ramp = min(epoch, warmup_epochs + 1) / (warmup_epochs + 1)
+    return lr0 * (start_factor + (1 - start_factor) * ramp)
+''',
+        # max instead of min: lr0 or more from epoch 0 on (the visible test, every hidden case)
+        "warmup_max_instead_of_min": '''
+def cosine_annealing(epoch, lr0, total_epochs, lr_min=0.0):
+    return lr_min + 0.5 * (lr0 - lr_min) * (1 + np.cos(np.pi * epoch / total_epochs))
+
+
+def linear_warmup(epoch, lr0, warmup_epochs, start_factor=0.1):
+    return lr0 * (start_factor + (1 - start_factor) * max(epoch, warmup_epochs) / warmup_epochs)
+''',
+        # the ramp starts at 0, start_factor ignored: the visible test, every hidden case
+        "warmup_ignores_start_factor": '''
+def cosine_annealing(epoch, lr0, total_epochs, lr_min=0.0):
+    return lr_min + 0.5 * (lr0 - lr_min) * (1 + np.cos(np.pi * epoch / total_epochs))
+
+
+def linear_warmup(epoch, lr0, warmup_epochs, start_factor=0.1):
+    return lr0 * min(epoch, warmup_epochs) / warmup_epochs
+''',
+    },
+}
+
+CORRECT: dict[str, dict[str, str]] = {
+    "gradient_descent": {
+        "list_of_iterates": '''
+def gradient_descent(grad_fn, theta0, lr, steps):
+    theta = np.array(theta0, copy=True)
+    path = [theta]
+    for _ in range(steps):
+        theta = theta - lr * grad_fn(theta)  # a new array each step, never an alias
+        path.append(theta)
+    return np.stack(path)
+''',
+        "preallocated_with_copy": '''
+def gradient_descent(
+    grad_fn: Callable[[np.ndarray], np.ndarray], theta0: np.ndarray, lr: float, steps: int
+) -> np.ndarray:
+    theta = theta0.astype(np.result_type(theta0, 1.0), copy=True)
+    trajectory = np.zeros((steps + 1,) + theta.shape, dtype=theta.dtype)
+    trajectory[0] = theta
+    for k in range(1, steps + 1):
+        theta -= lr * grad_fn(theta)  # in place on our own copy only
+        trajectory[k] = theta
+    return trajectory
+''',
+    },
+    "sgd": {
+        "rebinds_entries": '''
+def sgd_step(params, grads, state, lr=0.01):
+    for name in params:
+        params[name] = params[name] - lr * grads[name]
+''',
+        "ufunc_out": '''
+def sgd_step(params: dict, grads: dict, state: dict, lr: float = 0.01) -> None:
+    for name, p in params.items():
+        np.subtract(p, lr * grads[name], out=p)
+''',
+    },
+    "momentum": {
+        "zeros_like_in_place": '''
+def momentum_step(params, grads, state, lr=0.01, momentum=0.9):
+    if "velocity" not in state:
+        state["velocity"] = {name: np.zeros_like(p) for name, p in params.items()}
+    for name in params:
+        v = state["velocity"][name]
+        v *= momentum
+        v += grads[name]
+        params[name] -= lr * v
+''',
+        "rebinds_entries": '''
+def momentum_step(params, grads, state, lr=0.01, momentum=0.9):
+    velocity = state.get("velocity", {})
+    new_velocity = {}
+    for name, g in grads.items():
+        new_velocity[name] = g if name not in velocity else momentum * velocity[name] + g
+        params[name] = params[name] - lr * new_velocity[name]
+    state["velocity"] = new_velocity
+''',
+    },
+    "nesterov": {
+        "bengio_form": '''
+def nesterov_step(params, grads, state, lr=0.01, momentum=0.9):
+    velocity = state.setdefault("velocity", {})
+    for name, grad in grads.items():
+        v_old = velocity.get(name, np.zeros_like(grad))
+        v_new = momentum * v_old + grad
+        # g + mu * v_new written as v_new + mu * (v_new - v_old)
+        params[name] -= lr * (v_new + momentum * (v_new - v_old))
+        velocity[name] = v_new
+''',
+        "zeros_like_in_place": '''
+def nesterov_step(params, grads, state, lr=0.01, momentum=0.9):
+    if "velocity" not in state:
+        state["velocity"] = {name: np.zeros_like(g) for name, g in grads.items()}
+    for name, g in grads.items():
+        v = state["velocity"][name]
+        np.multiply(v, momentum, out=v)
+        np.add(v, g, out=v)
+        params[name] -= lr * g + lr * momentum * v
+''',
+    },
+    "adagrad": {
+        "zeros_like_in_place": '''
+def adagrad_step(params, grads, state, lr=0.01, eps=1e-10):
+    sum_sq = state.setdefault("sum_sq", {})
+    for name, g in grads.items():
+        s = sum_sq.setdefault(name, np.zeros_like(g))
+        s += np.square(g)
+        params[name] -= lr * g / (np.sqrt(s) + eps)
+''',
+        "scaled_learning_rate": '''
+def adagrad_step(params, grads, state, lr=0.01, eps=1e-10):
+    if "sum_sq" not in state:
+        state["sum_sq"] = {}
+    for name in params:
+        g = grads[name]
+        state["sum_sq"][name] = state["sum_sq"].get(name, 0.0) + g * g
+        scale = 1.0 / (np.sqrt(state["sum_sq"][name]) + eps)
+        params[name] = params[name] - lr * scale * g
+''',
+    },
+    "rmsprop": {
+        "moving_average_as_lerp": '''
+def rmsprop_step(params, grads, state, lr=0.01, alpha=0.99, eps=1e-8):
+    mean_sq = state.setdefault("mean_sq", {})
+    for name, g in grads.items():
+        r = mean_sq.get(name, np.zeros_like(g))
+        r = r + (1 - alpha) * (g * g - r)  # = alpha * r + (1 - alpha) * g**2
+        mean_sq[name] = r
+        params[name] -= lr * g / (np.sqrt(r) + eps)
+''',
+        "torch_style_in_place": '''
+def rmsprop_step(params, grads, state, lr=0.01, alpha=0.99, eps=1e-8):
+    if "mean_sq" not in state:
+        state["mean_sq"] = {name: np.zeros_like(p) for name, p in params.items()}
+    for name, p in params.items():
+        g = grads[name]
+        r = state["mean_sq"][name]
+        r *= alpha
+        r += (1 - alpha) * np.square(g)
+        avg = np.sqrt(r)
+        avg += eps
+        p -= lr * (g / avg)
+''',
+    },
+    "adadelta": {
+        "one_root_of_the_ratio": '''
+def adadelta_step(params, grads, state, lr=1.0, rho=0.9, eps=1e-6):
+    r_all = state.setdefault("mean_sq", {})
+    u_all = state.setdefault("mean_sq_delta", {})
+    for name, g in grads.items():
+        r = rho * r_all.get(name, 0.0) + (1 - rho) * g**2
+        u = u_all.get(name, 0.0)
+        delta = np.sqrt((u + eps) / (r + eps)) * g
+        r_all[name] = r
+        u_all[name] = rho * u + (1 - rho) * delta**2
+        params[name] = params[name] - lr * delta
+''',
+        "torch_style_in_place": '''
+def adadelta_step(params, grads, state, lr=1.0, rho=0.9, eps=1e-6):
+    if "mean_sq" not in state:
+        state["mean_sq"] = {name: np.zeros_like(g) for name, g in grads.items()}
+        state["mean_sq_delta"] = {name: np.zeros_like(g) for name, g in grads.items()}
+    for name, g in grads.items():
+        square_avg = state["mean_sq"][name]
+        acc_delta = state["mean_sq_delta"][name]
+        square_avg *= rho
+        square_avg += (1 - rho) * g * g
+        std = np.sqrt(square_avg + eps)
+        delta = np.sqrt(acc_delta + eps) / std * g
+        acc_delta *= rho
+        acc_delta += (1 - rho) * delta * delta
+        params[name] -= lr * delta
+''',
+    },
+    "adam": {
+        "torch_form": '''
+def adam_step(params, grads, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    state["t"] = state.get("t", 0) + 1
+    t = state["t"]
+    if "m" not in state:
+        state["m"] = {name: np.zeros_like(g) for name, g in grads.items()}
+        state["v"] = {name: np.zeros_like(g) for name, g in grads.items()}
+    bias1 = 1 - beta1**t
+    bias2 = 1 - beta2**t
+    for name, g in grads.items():
+        m, v = state["m"][name], state["v"][name]
+        m *= beta1
+        m += (1 - beta1) * g
+        v *= beta2
+        v += (1 - beta2) * g * g
+        denom = np.sqrt(v) / np.sqrt(bias2) + eps
+        params[name] -= (lr / bias1) * m / denom
+''',
+        "efficient_form_rescaled_eps": '''
+import math
+
+
+def adam_step(params, grads, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    t = state.get("t", 0) + 1
+    state["t"] = t
+    m_all = state.setdefault("m", {})
+    v_all = state.setdefault("v", {})
+    # the paper's form: lr_t = lr sqrt(1 - beta2^t) / (1 - beta1^t), eps_t = eps sqrt(1 - beta2^t)
+    root = math.sqrt(1 - beta2**t)
+    lr_t = lr * root / (1 - beta1**t)
+    for name in params:
+        g = grads[name]
+        m_all[name] = beta1 * m_all.get(name, 0.0) + (1 - beta1) * g
+        v_all[name] = beta2 * v_all.get(name, 0.0) + (1 - beta2) * np.square(g)
+        params[name] = params[name] - lr_t * m_all[name] / (np.sqrt(v_all[name]) + eps * root)
+''',
+    },
+    "adamw": {
+        "decay_then_adam_step": '''
+def adamw_step(params, grads, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
+               weight_decay=1e-2):
+    for name in params:
+        params[name] *= 1 - lr * weight_decay
+    adam_step(params, grads, state, lr=lr, beta1=beta1, beta2=beta2, eps=eps)
+''',
+        "subtracts_decay_term": '''
+def adamw_step(params, grads, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
+               weight_decay=1e-2):
+    t = state["t"] = state.get("t", 0) + 1
+    m_all, v_all = state.setdefault("m", {}), state.setdefault("v", {})
+    for name, g in grads.items():
+        theta = params[name]
+        m = m_all[name] = beta1 * m_all.get(name, 0.0) + (1 - beta1) * g
+        v = v_all[name] = beta2 * v_all.get(name, 0.0) + (1 - beta2) * g * g
+        adam = (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps)
+        theta -= lr * (weight_decay * theta + adam)  # the decay uses theta before the step
+''',
+    },
+    "step_exponential_decay": {
+        "floor_and_exp_log": '''
+import math
+
+
+def step_decay(epoch, lr0, gamma=0.1, step_size=30):
+    return lr0 * gamma ** math.floor(epoch / step_size)
+
+
+def exponential_decay(epoch, lr0, gamma=0.95):
+    return lr0 * math.exp(epoch * math.log(gamma))
+''',
+        "repeated_multiplication": '''
+def step_decay(epoch: int, lr0: float, gamma: float = 0.1, step_size: int = 30) -> float:
+    lr = lr0
+    for _ in range(epoch // step_size):
+        lr *= gamma
+    return lr
+
+
+def exponential_decay(epoch: int, lr0: float, gamma: float = 0.95) -> float:
+    return lr0 * np.power(gamma, epoch)
+''',
+    },
+    "cosine_warmup": {
+        "math_cos_and_branch": '''
+import math
+
+
+def cosine_annealing(epoch, lr0, total_epochs, lr_min=0.0):
+    progress = epoch / total_epochs
+    return lr0 - (lr0 - lr_min) * (1 - math.cos(math.pi * progress)) / 2
+
+
+def linear_warmup(epoch, lr0, warmup_epochs, start_factor=0.1):
+    if epoch >= warmup_epochs:
+        return lr0
+    return lr0 * start_factor + (lr0 - lr0 * start_factor) * epoch / warmup_epochs
+''',
+        "interpolation_and_clip": '''
+def cosine_annealing(epoch, lr0, total_epochs, lr_min=0.0):
+    weight = (1 + np.cos(np.pi * epoch / total_epochs)) / 2  # 1 at the start, 0 at the end
+    return weight * lr0 + (1 - weight) * lr_min
+
+
+def linear_warmup(epoch, lr0, warmup_epochs, start_factor=0.1):
+    factor = start_factor + (1 - start_factor) * epoch / warmup_epochs
+    return lr0 * min(factor, 1.0)
+''',
+    },
+}
