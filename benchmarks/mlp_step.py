@@ -67,9 +67,11 @@ def init_params(sizes: list[int], seed: int = 0) -> Params:
 
 
 def sgd_update(params: Params, grads: Params, lr: float) -> None:
-    """Plain SGD, in place."""
+    """Plain SGD, in place, as the reference's sgd_epoch does it: the gradient is scaled in
+    place and subtracted, so no temporary array is allocated."""
     for name, grad in grads.items():
-        params[name] -= lr * grad
+        grad *= lr
+        params[name] -= grad
 
 
 def make_data(batch: int, seed: int = 1) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -442,7 +444,7 @@ def report(
         chain = sum(total for _, total, _ in parts)
         parts.append(("rest: glue, cache misses (reg=0 - above)", loss_plain - chain, 0.0))
     parts.append(("L2 penalty + reg * W (mlp_loss - reg=0)", loss_reg - loss_plain, 0.0))
-    parts.append(("SGD update, params[k] -= lr * grads[k]", update, 0.0))
+    parts.append(("SGD update, g *= lr; params[k] -= g", update, 0.0))
     for name, total, product in parts:
         print(f"  {name:42s} {total:10.3f} {product:9.3f} {total - product:8.3f}")
     together = sum(total for _, total, _ in parts)

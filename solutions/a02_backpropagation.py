@@ -350,7 +350,9 @@ def sgd_epoch(
         batch = order[start : start + batch_size]
         loss, grads = loss_fn(params, X[batch], y[batch])
         for name in params:
-            params[name] -= lr * grads[name]
+            step = grads[name]
+            step *= lr  # in place: the gradient is not needed after this step
+            params[name] -= step
         losses_per_batch.append(loss)
     return np.array(losses_per_batch, dtype=float)
 
