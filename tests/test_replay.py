@@ -42,15 +42,25 @@ class Reference:
         return 2 * x
 
 
-def _run(student_double, tmp_path, monkeypatch):
-    """Record against the reference, probe the student's function, replay the verdict."""
-    recording = record("test_double", TEST_CELL, SETUP, ["double"], Reference)
-    assert recording.error is None and len(recording.calls) == 3
+def _record_probe_replay(cell, source, reference, student, tmp_path, monkeypatch, calls=None):
+    """Record test cell ``source`` against ``reference``, probe the ``student`` functions
+    (name -> function), replay the verdict; returns (verdict, the probe's outcomes)."""
+    names = list(student)
+    recording = record(cell, source, SETUP, names, reference)
+    assert recording.error is None
+    assert calls is None or len(recording.calls) == calls
     write_calls(recording, tmp_path)
     monkeypatch.chdir(tmp_path)
-    run_probe({"double": student_double}, "test_double")
-    outcomes = read_results(tmp_path, "test_double")
-    return replay("test_double", TEST_CELL, SETUP, ["double"], recording, outcomes)
+    run_probe(student, cell)
+    outcomes = read_results(tmp_path, cell)
+    return replay(cell, source, SETUP, names, recording, outcomes), outcomes
+
+
+def _run(student_double, tmp_path, monkeypatch):
+    """Record against the reference, probe the student's function, replay the verdict."""
+    student = {"double": student_double}
+    args = ("test_double", TEST_CELL, Reference, student, tmp_path, monkeypatch)
+    return _record_probe_replay(*args, calls=3)[0]
 
 
 def test_a_correct_function_passes(tmp_path, monkeypatch):
@@ -213,13 +223,8 @@ class StepReference:
 
 
 def _replay_step(student_step, tmp_path, monkeypatch):
-    recording = record("test_step", STEP_CELL, SETUP, ["step"], StepReference)
-    assert recording.error is None and len(recording.calls) == 2
-    write_calls(recording, tmp_path)
-    monkeypatch.chdir(tmp_path)
-    run_probe({"step": student_step}, "test_step")
-    outcomes = read_results(tmp_path, "test_step")
-    return replay("test_step", STEP_CELL, SETUP, ["step"], recording, outcomes)
+    args = ("test_step", STEP_CELL, StepReference, {"step": student_step}, tmp_path, monkeypatch)
+    return _record_probe_replay(*args, calls=2)[0]
 
 
 def test_in_place_updates_of_dicts_are_replayed(tmp_path, monkeypatch):
@@ -265,17 +270,12 @@ class CacheReference:
 def test_a_returned_cache_is_passed_back_with_its_types(tmp_path, monkeypatch):
     """A cache holding a Python float and a NumPy float comes back from the sandbox with the
     same types, so the next call's inputs match the recorded ones exactly."""
-    names = ["forward", "backward"]
-    recording = record("test_cache", CACHE_CELL, SETUP, names, CacheReference)
-    assert recording.error is None
-    write_calls(recording, tmp_path)
-    monkeypatch.chdir(tmp_path)
-    run_probe({"forward": CacheReference.forward, "backward": CacheReference.backward},
-              "test_cache")
-    outcomes = read_results(tmp_path, "test_cache")
+    student = {"forward": CacheReference.forward, "backward": CacheReference.backward}
+    verdict, outcomes = _record_probe_replay(
+        "test_cache", CACHE_CELL, CacheReference, student, tmp_path, monkeypatch
+    )
     _, (_, python_float, numpy_float) = outcomes[0].result
     assert type(python_float) is float and type(numpy_float) is np.float64
-    verdict = replay("test_cache", CACHE_CELL, SETUP, names, recording, outcomes)
     assert verdict.passed, verdict.message
 
 
@@ -296,13 +296,10 @@ def test_a_result_passed_back_may_differ_by_rounding_only(
         out, (x_cached, a, a64) = CacheReference.forward(x, alpha)
         return out, (x_cached * (1 + perturbation), a, a64)
 
-    names = ["forward", "backward"]
-    recording = record("test_chain", CHAIN_CELL, SETUP, names, CacheReference)
-    write_calls(recording, tmp_path)
-    monkeypatch.chdir(tmp_path)
-    run_probe({"forward": forward, "backward": CacheReference.backward}, "test_chain")
-    outcomes = read_results(tmp_path, "test_chain")
-    verdict = replay("test_chain", CHAIN_CELL, SETUP, names, recording, outcomes)
+    student = {"forward": forward, "backward": CacheReference.backward}
+    verdict, _ = _record_probe_replay(
+        "test_chain", CHAIN_CELL, CacheReference, student, tmp_path, monkeypatch
+    )
     assert verdict.passed is passes, verdict.message
     if not passes:
         assert "differ from the expected ones" in verdict.message
