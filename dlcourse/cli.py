@@ -88,6 +88,7 @@ def cmd_run_solutions(args: argparse.Namespace) -> int:
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
+    from dlcourse.data import DATA_ENV
     from dlcourse.grader.intake import import_submissions
     from dlcourse.grader.report import write_report
     from dlcourse.grader.run import Paths, generate_feedback, grade_class, update_gradebook
@@ -108,7 +109,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
         for student, what in sorted(imported.items()):
             print(f"  {student}: {what}")
     if args.data:  # the workers inherit it; the sandbox binds it read-only
-        os.environ["DLCOURSE_DATA"] = str(Path(args.data).expanduser().resolve())
+        os.environ[DATA_ENV] = str(Path(args.data).expanduser().resolve())
     limits = Limits(
         memory_mb=args.memory_mb, wall_seconds=args.wall_seconds, cell_seconds=args.cell_seconds,
         cpu_seconds=args.cpu_seconds, max_processes=args.max_processes,

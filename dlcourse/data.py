@@ -34,6 +34,7 @@ from tqdm.auto import tqdm
 __all__ = [
     "ChecksumError",
     "DataError",
+    "DATA_ENV",
     "DataUnavailableError",
     "Dataset",
     "FILES",
@@ -46,6 +47,9 @@ __all__ = [
     "sha256sum",
     "verify_file",
 ]
+
+#: The environment variable naming a local folder with the IDX files (see the module docstring).
+DATA_ENV = "DLCOURSE_DATA"
 
 FILES: tuple[str, ...] = (
     "train-images-idx3-ubyte.gz",
@@ -281,13 +285,13 @@ def _fetch(
     looked: list[str] = []
     hint = ""
 
-    local_root = Path(data_dir).expanduser() if data_dir is not None else _env_path("DLCOURSE_DATA")
+    local_root = Path(data_dir).expanduser() if data_dir is not None else _env_path(DATA_ENV)
     if local_root is not None:
         local = local_root / dataset / filename
         if local.is_file():
             verify_file(local, sha256)
             return local
-        source = "data_dir" if data_dir is not None else "DLCOURSE_DATA"
+        source = "data_dir" if data_dir is not None else DATA_ENV
         looked.append(f"{local} ({source}): not found")
         if (local_root / filename).is_file():
             hint = (

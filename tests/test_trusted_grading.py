@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import importlib.util
 import json
 import random
 import shutil
@@ -15,6 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from corpus_a01 import ASSIGNMENT, CASES, Expect, _reference
+from test_grading import _variants_module
 
 from dlcourse.build import hidden_region, is_test_cell, significant_lines
 from dlcourse.cli import main
@@ -33,18 +33,9 @@ GRADE_ARGS = ["--jobs", "2", "--cell-seconds", "10", "--wall-seconds", "120",
               "--memory-mb", "1024", "--max-processes", "64"]  # fmt: skip
 
 
-def _variants():
-    spec = importlib.util.spec_from_file_location(
-        "v", REPO / "tests/variants/a01_perceptron_to_mlp.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _class_of_30() -> dict[str, tuple[bytes, set[str]]]:
     """Students with a random mix of realistic bugs; student -> (notebook, exercises bugged)."""
-    bugs = _variants().BUGGY
+    bugs = _variants_module(ASSIGNMENT).BUGGY
     rng = random.Random(30)
     students = {}
     for i in range(CLASS_SIZE):

@@ -14,6 +14,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
+from dlcourse.data import DATA_ENV
 from dlcourse.grader.assignment import GradedAssignment
 from dlcourse.grader.prepare import UngradableError, prepare, read_submission
 from dlcourse.grader.probe import CONFIG
@@ -23,7 +24,6 @@ from dlcourse.grader.scan import scan
 
 GRADED, INCOMPLETE, UNGRADABLE = "graded", "incomplete", "ungradable"
 CALL_SECONDS = 10.0  # one call of a student function during the tests
-DATA_ENV = "DLCOURSE_DATA"  # dlcourse.data reads MNIST from here
 
 
 @dataclass
@@ -111,7 +111,7 @@ def _feedback_notebook(
 
 
 def _data_binding() -> tuple[list[Path], dict[str, str]]:
-    """The course's data folder (``DLCOURSE_DATA``), visible read-only in the sandbox so that
+    """The course's data folder (``$DLCOURSE_DATA``), visible read-only in the sandbox so that
     notebooks can load MNIST there too (the sandbox has no network)."""
     folder = os.environ.get(DATA_ENV)
     if not folder or not Path(folder).expanduser().is_dir():
