@@ -138,7 +138,12 @@ def grade_class(
     if len(done) and todo:
         log(f"resuming: {len(done)} already graded, {len(todo)} to grade")
     jobs = max(1, min(jobs, len(todo) or 1))
-    context = multiprocessing.get_context("fork")
+    # Workers start from a fresh process, not a fork of this one: a fork inherits a broken
+    # OpenMP thread pool when the caller already ran parallel torch code (a test session, a
+    # notebook), and the workers' own torch calls (the hidden tests' comparisons) then hang.
+    context = multiprocessing.get_context(
+        "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    )
     counter = context.Value("i", 0)
     with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
                              initargs=(str(root), assignment, counter)) as pool:  # fmt: skip
