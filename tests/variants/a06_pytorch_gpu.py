@@ -1,0 +1,708 @@
+"""Realistic buggy and correct alternative implementations of assignment 06's exercises.
+
+Each entry maps a solution cell's grade_id to {variant name: the full source a student might
+put in that cell}. The grading tests (tests/test_grading.py) fill a copy of the student
+notebook with the reference solutions, replace one cell with a variant, autograde it with
+nbgrader and check: a buggy variant loses points on that exercise and only that one; a
+correct variant keeps full marks.
+
+Most exercise cells of this assignment end with a few *given* lines that turn the student's
+PyTorch objects into plain numbers for the tests (the students leave them as they are). A
+variant here is only the student's part; `_cell` appends the given lines, read from the
+course notebook, so the two cannot drift apart.
+
+Every buggy variant gives a wrong result (or an error) on at least one visible or hidden case;
+the comment before each name says where. The correct alternatives differ from the reference in
+the PyTorch calls, the loop structure or the way parameters are copied and frozen.
+"""
+
+import json
+from pathlib import Path
+
+_NOTEBOOK = Path(__file__).resolve().parents[2] / "course/06_pytorch_gpu/06_pytorch_gpu.ipynb"
+_END = "### END SOLUTION\n"
+
+
+def _given(exercise: str) -> str:
+    """The given lines after the last solution block of the exercise's cell ('' if none)."""
+    cells = json.loads(_NOTEBOOK.read_text(encoding="utf-8"))["cells"]
+    (source,) = ["".join(c["source"]) for c in cells if c.get("id") == exercise]
+    return source.rsplit(_END, 1)[1] if _END in source else ""
+
+
+def _cell(exercise: str, student_code: str) -> str:
+    """A whole solution cell: the student's code, then the exercise's given lines."""
+    return student_code.strip("\n") + "\n" + _given(exercise)
+
+
+class _Code(str):
+    """Source text whose replace() fails loudly when the text to replace is not there, so a
+    variant cannot silently equal the code it was derived from."""
+
+    def replace(self, old: str, new: str, count: int = -1) -> "_Code":
+        if old not in self:
+            raise ValueError(f"variant edit not found: {old!r}")
+        return _Code(str.replace(self, old, new, count))
+
+
+_AUTOGRAD_SIGNATURE = "def autograd_mlp_grads(params, X, y, reg=0.0):\n"
+
+
+def _autograd(body: str) -> str:
+    return _cell("autograd_mlp_grads", _AUTOGRAD_SIGNATURE + body)
+
+
+_LEAKY_HEAD = """
+class LeakyReLUFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, slope):
+"""
+
+
+def _leaky(forward_body: str, backward_body: str) -> str:
+    return _cell(
+        "leaky_relu_function",
+        _LEAKY_HEAD
+        + forward_body
+        + "\n    @staticmethod\n    def backward(ctx, grad_output):\n"
+        + backward_body,
+    )
+
+
+_FORWARD = _Code("""        ctx.save_for_backward(x)
+        ctx.slope = slope
+        return torch.where(x > 0, x, x * slope)
+""")
+_BACKWARD = _Code("""        (x,) = ctx.saved_tensors
+        return torch.where(x > 0, grad_output, grad_output * ctx.slope), None
+""")
+
+
+def _sequential(body: str) -> str:
+    return _cell("params_to_sequential", "def params_to_sequential(params):\n" + body)
+
+
+def _mlp(init_body: str, forward_body: str = "        return self.blocks(x)\n") -> str:
+    return _cell(
+        "mlp_module",
+        "class MLP(nn.Module):\n    def __init__(self, sizes, dropout=0.0, batchnorm=False):\n"
+        + init_body
+        + "\n    def forward(self, x):\n"
+        + forward_body,
+    )
+
+
+def _train(body: str) -> str:
+    return _cell("train_one_epoch", "def train_one_epoch(model, loader, optimizer):\n" + body)
+
+
+def _evaluate(body: str) -> str:
+    return _cell("evaluate", "def evaluate(model, loader):\n" + body)
+
+
+def _optimizer(body: str) -> str:
+    return _cell("make_optimizer", "def make_optimizer(parameters, name, hyper=None):\n" + body)
+
+
+def _init(body: str) -> str:
+    return _cell("init_linear", 'def init_linear(layer, scheme, nonlinearity="relu"):\n' + body)
+
+
+def _freeze(body: str) -> str:
+    return _cell(
+        "freeze_and_replace_head", "def freeze_and_replace_head(model, num_classes):\n" + body
+    )
+
+
+# ---------------------------------------------------------------- autograd_mlp_grads
+_AUTOGRAD_OK = _Code("""    leaves = {k: torch.tensor(v, requires_grad=True)
+              for k, v in params.items()}
+    L = len(params) // 2
+    h = torch.as_tensor(X)
+    for l in range(1, L + 1):
+        h = h @ leaves[f"W{l}"] + leaves[f"b{l}"]
+        if l < L:
+            h = torch.relu(h)
+    loss = F.cross_entropy(h, torch.as_tensor(y))
+    loss = loss + 0.5 * reg * sum((leaves[f"W{l}"] ** 2).sum() for l in range(1, L + 1))
+    loss.backward()
+    return loss.item(), {k: t.grad.numpy() for k, t in leaves.items()}
+""")
+
+# ---------------------------------------------------------------- mlp_module
+_MLP_OK = _Code("""        super().__init__()
+        layers = []
+        for i in range(len(sizes) - 1):
+            layers.append(nn.Linear(sizes[i], sizes[i + 1]))
+            if i < len(sizes) - 2:
+                if batchnorm:
+                    layers.append(nn.BatchNorm1d(sizes[i + 1]))
+                layers.append(nn.ReLU())
+                if dropout > 0:
+                    layers.append(nn.Dropout(dropout))
+        self.blocks = nn.Sequential(*layers)
+""")
+
+# ---------------------------------------------------------------- train_one_epoch
+_TRAIN_OK = _Code("""    model.train()
+    p = next(model.parameters())
+    total, count = 0.0, 0
+    for xb, yb in loader:
+        xb, yb = xb.to(p.device, p.dtype), yb.to(p.device)
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(xb), yb)
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * len(yb)
+        count += len(yb)
+    return total / count
+""")
+
+# ---------------------------------------------------------------- evaluate
+_EVALUATE_OK = _Code("""    model.eval()
+    p = next(model.parameters())
+    total, correct, count = 0.0, 0, 0
+    with torch.no_grad():
+        for xb, yb in loader:
+            xb, yb = xb.to(p.device, p.dtype), yb.to(p.device)
+            scores = model(xb)
+            total += F.cross_entropy(scores, yb, reduction="sum").item()
+            correct += (scores.argmax(1) == yb).sum().item()
+            count += len(yb)
+    return total / count, correct / count
+""")
+
+# ---------------------------------------------------------------- make_optimizer
+_OPTIMIZER_OK = _Code("""    h = hyper or {}
+    lr = h.get("lr", 0.01)
+    if name == "sgd":
+        return torch.optim.SGD(parameters, lr=lr)
+    if name in ("momentum", "nesterov"):
+        momentum = h.get("momentum", 0.9)
+        return torch.optim.SGD(parameters, lr=lr, momentum=momentum, nesterov=name == "nesterov")
+    if name == "adagrad":
+        return torch.optim.Adagrad(parameters, lr=lr, eps=h.get("eps", 1e-10))
+    if name == "rmsprop":
+        alpha, eps = h.get("alpha", 0.99), h.get("eps", 1e-8)
+        return torch.optim.RMSprop(parameters, lr=lr, alpha=alpha, eps=eps)
+    betas = (h.get("beta1", 0.9), h.get("beta2", 0.999))
+    adam_lr, eps = h.get("lr", 1e-3), h.get("eps", 1e-8)
+    if name == "adam":
+        return torch.optim.Adam(parameters, lr=adam_lr, betas=betas, eps=eps)
+    if name == "adamw":
+        decay = h.get("weight_decay", 1e-2)
+        return torch.optim.AdamW(parameters, lr=adam_lr, betas=betas, eps=eps, weight_decay=decay)
+    raise ValueError(f"unknown optimizer {name}")
+""")
+
+# ---------------------------------------------------------------- init_linear
+_INIT_OK = _Code("""    gain = nn.init.calculate_gain(nonlinearity)
+    if scheme == "xavier_uniform":
+        nn.init.xavier_uniform_(layer.weight, gain=gain)
+    elif scheme == "xavier_normal":
+        nn.init.xavier_normal_(layer.weight, gain=gain)
+    elif scheme == "kaiming_uniform":
+        nn.init.kaiming_uniform_(layer.weight, nonlinearity=nonlinearity)
+    elif scheme == "kaiming_normal":
+        nn.init.kaiming_normal_(layer.weight, nonlinearity=nonlinearity)
+    else:
+        raise ValueError(scheme)
+    nn.init.zeros_(layer.bias)
+""")
+
+
+BUGGY: dict[str, dict[str, str]] = {
+    "autograd_mlp_grads": {
+        # a ReLU after the output layer too: the hidden cases with negative logits
+        "relu_on_logits": _autograd(
+            _AUTOGRAD_OK.replace(
+                "        if l < L:\n            h = torch.relu(h)", "        h = torch.relu(h)"
+            )
+        ),
+        # reg * sum(W ** 2), without the 1/2: the visible regularized case
+        "penalty_without_half": _autograd(_AUTOGRAD_OK.replace("0.5 * reg", "reg")),
+        # the biases penalized too: the hidden cases with reg > 0
+        "penalizes_biases": _autograd(
+            _AUTOGRAD_OK.replace(
+                'sum((leaves[f"W{l}"] ** 2).sum() for l in range(1, L + 1))',
+                "sum((t ** 2).sum() for t in leaves.values())",
+            )
+        ),
+        # the loss summed over the batch instead of averaged: every case with N > 1
+        "summed_loss": _autograd(
+            _AUTOGRAD_OK.replace(
+                "F.cross_entropy(h, torch.as_tensor(y))",
+                'F.cross_entropy(h, torch.as_tensor(y), reduction="sum")',
+            )
+        ),
+        # the leaves made float32 (torch's default): the float64 cases lose 9 digits and the
+        # gradients come back as float32
+        "float32_leaves": _autograd(
+            _AUTOGRAD_OK.replace(
+                "torch.tensor(v, requires_grad=True)",
+                "torch.tensor(v, dtype=torch.float32, requires_grad=True)",
+            ).replace("torch.as_tensor(X)", "torch.as_tensor(X, dtype=torch.float32)")
+        ),
+    },
+    "leaky_relu_function": {
+        # the mask taken from grad_output instead of the saved input (ctx ignored): the visible
+        # "negative upstream gradient" check
+        "mask_from_grad_output": _leaky(
+            _FORWARD,
+            """        positive = grad_output > 0
+        return torch.where(positive, grad_output, grad_output * ctx.slope), None
+""",
+        ),
+        # the backward of a plain ReLU (the slope forgotten): the visible backward check
+        "backward_ignores_slope": _leaky(
+            _FORWARD,
+            """        (x,) = ctx.saved_tensors
+        return grad_output * (x > 0), None
+""",
+        ),
+        # one gradient for two inputs (x and slope): autograd raises in the visible tests
+        "one_gradient_for_two_inputs": _leaky(
+            _FORWARD,
+            """        (x,) = ctx.saved_tensors
+        return torch.where(x > 0, grad_output, grad_output * ctx.slope)
+""",
+        ),
+        # x >= 0 in the backward: the kink at 0 gets gradient 1 (visible check at x = 0)
+        "kink_gets_one": _leaky(_FORWARD, _BACKWARD.replace("x > 0", "x >= 0")),
+        # the forward returns slope where x <= 0, not slope * x: the visible forward check
+        "forward_returns_slope": _leaky(
+            _FORWARD.replace("x * slope", "torch.full_like(x, slope)"), _BACKWARD
+        ),
+    },
+    "params_to_sequential": {
+        # W copied without the transpose into a freshly made Parameter: the square-weights
+        # hidden case (other shapes raise)
+        "no_transpose": _sequential("""    L = len(params) // 2
+    layers = []
+    for l in range(1, L + 1):
+        W = params[f"W{l}"]
+        linear = nn.Linear(W.shape[0], W.shape[1], dtype=torch.float64)
+        linear.weight = nn.Parameter(torch.tensor(W))
+        linear.bias = nn.Parameter(torch.tensor(params[f"b{l}"]))
+        layers += [linear, nn.ReLU()]
+    return nn.Sequential(*layers[:-1])
+"""),
+        # a ReLU after the last layer: the visible module types check
+        "relu_after_last_layer": _sequential("""    L = len(params) // 2
+    layers = []
+    for l in range(1, L + 1):
+        linear = nn.Linear(*params[f"W{l}"].shape, dtype=torch.float64)
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(params[f"W{l}"]).T)
+            linear.bias.copy_(torch.from_numpy(params[f"b{l}"]))
+        layers += [linear, nn.ReLU()]
+    return nn.Sequential(*layers)
+"""),
+        # nn.Linear's default float32 for float64 params: the visible dtype check
+        "float32_model": _sequential("""    L = len(params) // 2
+    layers = []
+    for l in range(1, L + 1):
+        linear = nn.Linear(*params[f"W{l}"].shape)
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(params[f"W{l}"]).T)
+            linear.bias.copy_(torch.from_numpy(params[f"b{l}"]))
+        layers += [linear, nn.ReLU()]
+    return nn.Sequential(*layers[:-1]).double().float()
+"""),
+        # the parameters wrap params' own memory (from_numpy, no copy): the given function
+        # zeroes the model, and the visible check sees params changed
+        "shares_memory_with_params": _sequential("""    L = len(params) // 2
+    layers = []
+    for l in range(1, L + 1):
+        W = params[f"W{l}"]
+        linear = nn.Linear(W.shape[0], W.shape[1], dtype=torch.float64)
+        linear.weight = nn.Parameter(torch.from_numpy(W).T)
+        linear.bias = nn.Parameter(torch.from_numpy(params[f"b{l}"]))
+        layers += [linear, nn.ReLU()]
+    return nn.Sequential(*layers[:-1])
+"""),
+        # the biases left at nn.Linear's random initialization: the visible logits check
+        "biases_not_copied": _sequential("""    L = len(params) // 2
+    layers = []
+    for l in range(1, L + 1):
+        linear = nn.Linear(*params[f"W{l}"].shape, dtype=torch.float64)
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(params[f"W{l}"]).T)
+        layers += [linear, nn.ReLU()]
+    return nn.Sequential(*layers[:-1])
+"""),
+    },
+    "mlp_module": {
+        # the layers kept in a plain Python list: nn.Module does not register them, so the
+        # model has no parameters (visible parameter-shapes check)
+        "plain_list_of_layers": _mlp(
+            _MLP_OK.replace("self.blocks = nn.Sequential(*layers)", "self.layers = layers"),
+            "        for layer in self.layers:\n            x = layer(x)\n        return x\n",
+        ),
+        # batch norm after the ReLU: the visible batch-norm output check
+        "batchnorm_after_relu": _mlp(
+            _MLP_OK.replace(
+                """                if batchnorm:
+                    layers.append(nn.BatchNorm1d(sizes[i + 1]))
+                layers.append(nn.ReLU())""",
+                """                layers.append(nn.ReLU())
+                if batchnorm:
+                    layers.append(nn.BatchNorm1d(sizes[i + 1]))""",
+            )
+        ),
+        # F.dropout without training=self.training: dropout stays on in evaluation mode
+        "functional_dropout_always_on": _mlp(
+            _MLP_OK.replace(
+                "                if dropout > 0:\n"
+                "                    layers.append(nn.Dropout(dropout))\n",
+                "",
+            ).replace(
+                "        self.blocks = nn.Sequential(*layers)\n",
+                "        self.blocks = nn.ModuleList(layers)\n        self.p = dropout\n",
+            ),
+            """        for layer in self.blocks:
+            x = layer(x)
+            if isinstance(layer, nn.ReLU) and self.p > 0:
+                x = F.dropout(x, self.p)
+        return x
+""",
+        ),
+        # a ReLU after the last layer too: the hidden cases with negative logits
+        "relu_on_logits": _mlp(
+            _MLP_OK.replace(
+                """            if i < len(sizes) - 2:
+                if batchnorm:
+                    layers.append(nn.BatchNorm1d(sizes[i + 1]))
+                layers.append(nn.ReLU())""",
+                """            if i < len(sizes) - 2 and batchnorm:
+                layers.append(nn.BatchNorm1d(sizes[i + 1]))
+            layers.append(nn.ReLU())
+            if i < len(sizes) - 2:""",
+            )
+        ),
+        # dropout on the input as well: the training-mode outputs differ (hidden cases)
+        "dropout_on_inputs": _mlp(
+            _MLP_OK.replace(
+                "        self.blocks = nn.Sequential(*layers)",
+                "        if dropout > 0:\n            layers.insert(0, nn.Dropout(dropout))\n"
+                "        self.blocks = nn.Sequential(*layers)",
+            )
+        ),
+    },
+    "train_one_epoch": {
+        # no optimizer.zero_grad(): the gradients add up over the steps (visible losses check)
+        "no_zero_grad": _train(_TRAIN_OK.replace("        optimizer.zero_grad()\n", "")),
+        # the model is on its device and dtype, the batches are not: float64 batches into a
+        # float32 model raise (the CPU face of "moved the model but not the data")
+        "data_not_moved": _train(
+            _TRAIN_OK.replace("        xb, yb = xb.to(p.device, p.dtype), yb.to(p.device)\n", "")
+        ),
+        # no model.train(): the network was left in evaluation mode, so batch norm normalizes
+        # with its running statistics and does not update them (visible state check)
+        "no_model_train": _train(_TRAIN_OK.replace("    model.train()\n", "")),
+        # the mean of the batch means: wrong when the last batch is smaller (hidden cases)
+        "mean_of_batch_means": _train(
+            _TRAIN_OK.replace("loss.item() * len(yb)", "loss.item()").replace(
+                "count += len(yb)", "count += 1"
+            )
+        ),
+        # optimizer.step() before loss.backward(): every step uses the previous batch's
+        # gradient (and the first step none)
+        "step_before_backward": _train(
+            _TRAIN_OK.replace(
+                "        loss.backward()\n        optimizer.step()\n",
+                "        optimizer.step()\n        loss.backward()\n",
+            )
+        ),
+    },
+    "evaluate": {
+        # no model.eval(): batch norm uses the batch statistics and dropout stays on
+        "no_model_eval": _evaluate(_EVALUATE_OK.replace("    model.eval()\n", "")),
+        # no torch.no_grad(): every forward pass records a graph (the given check sees it)
+        "no_no_grad": _evaluate(
+            _EVALUATE_OK.replace(
+                "    with torch.no_grad():\n        for", "    if True:\n        for"
+            )
+        ),
+        # the mean of the batch means: wrong when the last batch is smaller
+        "mean_of_batch_means": _evaluate("""    model.eval()
+    p = next(model.parameters())
+    losses, accuracies = [], []
+    with torch.no_grad():
+        for xb, yb in loader:
+            scores = model(xb.to(p.device, p.dtype))
+            losses.append(F.cross_entropy(scores, yb).item())
+            accuracies.append((scores.argmax(1) == yb).float().mean().item())
+    return sum(losses) / len(losses), sum(accuracies) / len(accuracies)
+"""),
+        # argmax over the batch dimension: the accuracy is nonsense
+        "argmax_over_batch": _evaluate(
+            _EVALUATE_OK.replace("scores.argmax(1)", "scores.argmax(0)")
+        ),
+        # model.train() at the end "to leave it as it was", but before the last batch: the
+        # first batches run in evaluation mode, the rest in training mode
+        "train_mode_inside_loop": _evaluate(
+            _EVALUATE_OK.replace(
+                "            count += len(yb)\n",
+                "            count += len(yb)\n            model.train()\n",
+            )
+        ),
+    },
+    "make_optimizer": {
+        # AdamW as Adam(weight_decay=...): L2 in the gradient, not decoupled decay
+        "adamw_as_adam_with_l2": _optimizer(
+            _OPTIMIZER_OK.replace("torch.optim.AdamW(", "torch.optim.Adam(")
+        ),
+        # the nesterov flag forgotten: plain momentum (hidden nesterov cases)
+        "nesterov_flag_missing": _optimizer(
+            _OPTIMIZER_OK.replace(', nesterov=name == "nesterov"', "")
+        ),
+        # torch.optim.SGD's default lr (0.001) instead of the course's 0.01 when none is given
+        "torch_default_lr": _optimizer(
+            _OPTIMIZER_OK.replace('lr = h.get("lr", 0.01)', 'lr = h.get("lr", 0.001)')
+        ),
+        # beta1 and beta2 swapped in the betas tuple
+        "betas_swapped": _optimizer(
+            _OPTIMIZER_OK.replace(
+                'betas = (h.get("beta1", 0.9), h.get("beta2", 0.999))',
+                'betas = (h.get("beta2", 0.999), h.get("beta1", 0.9))',
+            )
+        ),
+        # RMSProp's decay taken from "beta" (assignment 03 calls it alpha): the hidden case
+        # with alpha 0.9
+        "rmsprop_ignores_alpha": _optimizer(
+            _OPTIMIZER_OK.replace('h.get("alpha", 0.99)', 'h.get("beta", 0.99)')
+        ),
+    },
+    "init_linear": {
+        # Kaiming with mode="fan_out": the variance is set by the wrong fan (hidden cases with
+        # fan_in != fan_out)
+        "kaiming_fan_out": _init(
+            _INIT_OK.replace(
+                "nonlinearity=nonlinearity)", 'mode="fan_out", nonlinearity=nonlinearity)'
+            )
+        ),
+        # Xavier without the nonlinearity's gain: too small for ReLU and tanh
+        "xavier_without_gain": _init(_INIT_OK.replace(", gain=gain)", ")")),
+        # the bias left at nn.Linear's default uniform initialization
+        "bias_not_zeroed": _init(_INIT_OK.replace("    nn.init.zeros_(layer.bias)\n", "")),
+        # the uniform schemes drawn from the normal distribution (same variance, wrong shape:
+        # the hidden bound check)
+        "normal_for_uniform": _init(
+            _INIT_OK.replace("nn.init.xavier_uniform_", "nn.init.xavier_normal_").replace(
+                "nn.init.kaiming_uniform_", "nn.init.kaiming_normal_"
+            )
+        ),
+    },
+    "freeze_and_replace_head": {
+        # the head replaced but nothing frozen: the body keeps training (visible check)
+        "nothing_frozen": _freeze("""    model[-1] = nn.Linear(model[-1].in_features, num_classes)
+    return model
+"""),
+        # model.requires_grad = False only sets a Python attribute: nothing is frozen
+        "attribute_instead_of_freezing": _freeze("""    model.requires_grad = False
+    model[-1] = nn.Linear(model[-1].in_features, num_classes)
+    return model
+"""),
+        # only the weights frozen, the biases of the body still train
+        "weights_only_frozen": _freeze("""    for module in model:
+        if isinstance(module, nn.Linear):
+            module.weight.requires_grad_(False)
+    model[-1] = nn.Linear(model[-1].in_features, num_classes)
+    return model
+"""),
+        # frozen after the new head is in place: the head is frozen too and nothing can train
+        "head_frozen_too": _freeze("""    model[-1] = nn.Linear(model[-1].in_features, num_classes)
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return model
+"""),
+        # the new head sized from the old head's outputs (10) instead of its inputs
+        "head_from_out_features": _freeze("""    for p in model.parameters():
+        p.requires_grad_(False)
+    model[-1] = nn.Linear(model[-1].out_features, num_classes)
+    return model
+"""),
+    },
+}
+
+
+CORRECT: dict[str, dict[str, str]] = {
+    "autograd_mlp_grads": {
+        # log-softmax and NLL by hand, torch.autograd.grad instead of backward
+        "autograd_grad": _autograd("""    names = list(params)
+    leaves = [torch.tensor(params[k], requires_grad=True) for k in names]
+    t = dict(zip(names, leaves))
+    L = len(names) // 2
+    h = torch.tensor(X)
+    for l in range(1, L + 1):
+        h = torch.addmm(t[f"b{l}"], h, t[f"W{l}"])
+        h = h.clamp(min=0) if l < L else h
+    logp = h - torch.logsumexp(h, dim=1, keepdim=True)
+    loss = -logp[torch.arange(len(y)), torch.as_tensor(y)].mean()
+    for l in range(1, L + 1):
+        loss = loss + reg / 2 * torch.sum(t[f"W{l}"] * t[f"W{l}"])
+    grads = torch.autograd.grad(loss, leaves)
+    return float(loss.detach()), {k: g.numpy() for k, g in zip(names, grads)}
+"""),
+        # float(loss) on a tensor that requires grad (torch warns; the notebook silences it)
+        "float_of_loss": _autograd(
+            _AUTOGRAD_OK.replace("return loss.item(), {", "return float(loss), {")
+        ),
+    },
+    "leaky_relu_function": {
+        # the mask saved instead of the input, the slope as a tensor op
+        "saves_mask": _leaky(
+            """        positive = x > 0
+        ctx.save_for_backward(positive)
+        ctx.slope = slope
+        return x.clamp(min=0) + slope * x.clamp(max=0)
+""",
+            """        (positive,) = ctx.saved_tensors
+        scale = positive.to(grad_output.dtype) * (1 - ctx.slope) + ctx.slope
+        return grad_output * scale, None
+""",
+        ),
+        "reference_style": _leaky(_FORWARD, _BACKWARD),
+    },
+    "params_to_sequential": {
+        # Parameters made from copies (torch.tensor copies), the Sequential built with add_module
+        "parameters_from_copies": _sequential("""    model = nn.Sequential()
+    L = len(params) // 2
+    for l in range(1, L + 1):
+        W, b = params[f"W{l}"], params[f"b{l}"]
+        linear = nn.Linear(W.shape[0], W.shape[1])
+        linear.weight = nn.Parameter(torch.tensor(W.T.copy()))
+        linear.bias = nn.Parameter(torch.tensor(b))
+        model.add_module(f"linear{l}", linear)
+        if l < L:
+            model.add_module(f"relu{l}", nn.ReLU())
+    return model
+"""),
+        # load_state_dict with the transposed weights
+        "load_state_dict": _sequential("""    L = len(params) // 2
+    dtype = torch.from_numpy(params["W1"]).dtype
+    layers = []
+    for l in range(1, L + 1):
+        layers.append(nn.Linear(*params[f"W{l}"].shape, dtype=dtype))
+        if l < L:
+            layers.append(nn.ReLU())
+    model = nn.Sequential(*layers)
+    state = {}
+    for l in range(1, L + 1):
+        state[f"{2 * (l - 1)}.weight"] = torch.from_numpy(params[f"W{l}"].T.copy())
+        state[f"{2 * (l - 1)}.bias"] = torch.from_numpy(params[f"b{l}"].copy())
+    model.load_state_dict(state)
+    return model
+"""),
+    },
+    "mlp_module": {
+        # an nn.ModuleList with an explicit loop in forward
+        "module_list": _mlp(
+            _MLP_OK.replace(
+                "self.blocks = nn.Sequential(*layers)", "self.blocks = nn.ModuleList(layers)"
+            ),
+            "        for layer in self.blocks:\n            x = layer(x)\n        return x\n",
+        ),
+        "reference_style": _mlp(_MLP_OK),
+    },
+    "train_one_epoch": {
+        # zero_grad after the step, gradients set to None by hand, the loss summed per batch
+        "zero_grad_after_step": _train("""    model.train(mode=True)
+    where = next(model.parameters())
+    total, count = 0.0, 0
+    for xb, yb in loader:
+        out = model(xb.to(where))
+        loss_sum = F.cross_entropy(out, yb.to(where.device), reduction="sum")
+        (loss_sum / len(yb)).backward()
+        optimizer.step()
+        for p in model.parameters():
+            p.grad = None
+        total += loss_sum.item()
+        count += len(yb)
+    return total / count
+"""),
+        "reference_style": _train(_TRAIN_OK),
+    },
+    "evaluate": {
+        # torch.inference_mode and model.train(False)
+        "inference_mode": _evaluate("""    model.train(False)
+    where = next(model.parameters())
+    losses, hits, n = [], 0, 0
+    with torch.inference_mode():
+        for xb, yb in loader:
+            scores = model(xb.to(where))
+            yb = yb.to(where.device)
+            losses.append(F.cross_entropy(scores, yb, reduction="none"))
+            hits += int((scores.argmax(dim=-1) == yb).sum())
+            n += yb.numel()
+    return torch.cat(losses).mean().item(), hits / n
+"""),
+        "reference_style": _evaluate(_EVALUATE_OK),
+    },
+    "make_optimizer": {
+        # a table of constructors and defaults
+        "dispatch_table": _optimizer("""    h = {"lr": 0.01, "momentum": 0.9, "alpha": 0.99}
+    h["beta1"], h["beta2"] = 0.9, 0.999
+    h["weight_decay"] = 1e-2
+    if name in ("adam", "adamw"):
+        h["lr"], h["eps"] = 1e-3, 1e-8
+    h.update(hyper or {})
+    table = {
+        "sgd": lambda: torch.optim.SGD(parameters, lr=h["lr"]),
+        "momentum": lambda: torch.optim.SGD(parameters, lr=h["lr"], momentum=h["momentum"]),
+        "nesterov": lambda: torch.optim.SGD(
+            parameters, lr=h["lr"], momentum=h["momentum"], nesterov=True
+        ),
+        "adagrad": lambda: torch.optim.Adagrad(parameters, lr=h["lr"], eps=h.get("eps", 1e-10)),
+        "rmsprop": lambda: torch.optim.RMSprop(
+            parameters, lr=h["lr"], alpha=h["alpha"], eps=h.get("eps", 1e-8)
+        ),
+        "adam": lambda: torch.optim.Adam(
+            parameters, lr=h["lr"], betas=(h["beta1"], h["beta2"]), eps=h["eps"]
+        ),
+        "adamw": lambda: torch.optim.AdamW(
+            parameters, lr=h["lr"], betas=(h["beta1"], h["beta2"]), eps=h["eps"],
+            weight_decay=h["weight_decay"],
+        ),
+    }
+    if name not in table:
+        raise ValueError(f"unknown optimizer {name!r}")
+    return table[name]()
+"""),
+        "reference_style": _optimizer(_OPTIMIZER_OK),
+    },
+    "init_linear": {
+        # the formulas of assignment 04 written out with the tensors' own samplers
+        "by_formula": _init("""    fan_out, fan_in = layer.weight.shape
+    gain = nn.init.calculate_gain(nonlinearity)
+    with torch.no_grad():
+        if scheme.startswith("xavier"):
+            std = gain * (2.0 / (fan_in + fan_out)) ** 0.5
+        elif scheme.startswith("kaiming"):
+            std = gain / fan_in ** 0.5
+        else:
+            raise ValueError(scheme)
+        if scheme.endswith("uniform"):
+            layer.weight.uniform_(-(3 ** 0.5) * std, (3 ** 0.5) * std)
+        else:
+            layer.weight.normal_(0.0, std)
+        layer.bias.zero_()
+"""),
+        "reference_style": _init(_INIT_OK),
+    },
+    "freeze_and_replace_head": {
+        # Module.requires_grad_ on the whole model (the method, not an attribute)
+        "module_requires_grad": _freeze("""    model.requires_grad_(False)
+    model[-1] = nn.Linear(model[-1].weight.shape[1], num_classes)
+    return model
+"""),
+        # the body frozen, then the head replaced through a rebuilt Sequential in place
+        "freeze_body_then_swap": _freeze("""    for p in model.parameters():
+        p.requires_grad = False
+    in_features = model[len(model) - 1].in_features
+    model[len(model) - 1] = nn.Linear(in_features, num_classes)
+    return model
+"""),
+    },
+}
