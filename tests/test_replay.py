@@ -182,6 +182,14 @@ def test_scan_flags_tricks_and_not_honest_code():
     assert any("numpy" in f for f in flags) and any("IPython" in f for f in flags)
 
 
+def test_scan_skips_the_courses_given_code_only_while_unchanged():
+    given = frozenset({"import subprocess\nsubprocess.run(['torchrun', 'ddp.py'])"})
+    assert scan(["  import subprocess\nsubprocess.run(['torchrun', 'ddp.py'])\n"], given) == []
+    edited = "import subprocess\nsubprocess.run(['torchrun', 'ddp.py'])\nos.system('x')"
+    assert scan([edited], given) == ["code starts or kills processes"]
+    assert scan(["import subprocess"], given) == ["code starts or kills processes"]
+
+
 def test_zip_intake_refuses_paths_that_escape(tmp_path):
     archive = tmp_path / "lms.zip"
     with zipfile.ZipFile(archive, "w") as z:

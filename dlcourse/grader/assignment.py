@@ -37,6 +37,9 @@ class GradedAssignment:
     function_names: dict[str, list[str]]  # solution grade_id -> the names its cell defines
     tests: dict[str, TestCell]
     recordings: dict[str, Recording] = field(default_factory=dict)
+    # the stripped sources of the code cells handed out as they are (neither solution nor test
+    # cells): the suspicious-code scan skips them while unchanged
+    given_code: frozenset[str] = frozenset()
 
     @property
     def notebook_name(self) -> str:
@@ -75,6 +78,11 @@ class GradedAssignment:
             setup="\n".join(c.source for c in source.cells if is_reference_cell(c)),
             function_names=function_names,
             tests=tests,
+            given_code=frozenset(
+                c.source.strip()
+                for c in source.cells
+                if c.cell_type == "code" and not is_solution_cell(c) and not is_test_cell(c)
+            ),
         )
         graded.record_all()
         return graded

@@ -25,7 +25,13 @@ PATTERNS: tuple[tuple[str, str], ...] = (
 )  # fmt: skip
 
 
-def scan(code_cells: list[str]) -> list[str]:
-    """Flags for suspicious code in the given cell sources (each flag once)."""
-    text = "\n".join(code_cells)
+def scan(code_cells: list[str], given: frozenset[str] = frozenset()) -> list[str]:
+    """Flags for suspicious code in the cell sources (each flag once).
+
+    ``given``: the stripped sources of the code cells the assignment hands out as they are
+    (setup, demonstrations: e.g. assignment 06 starts ``torchrun`` with ``subprocess``). A cell
+    that is still exactly one of them is the course's code, not the student's, and is skipped;
+    any change to it makes it the student's code again.
+    """
+    text = "\n".join(cell for cell in code_cells if cell.strip() not in given)
     return [f"code {what}" for pattern, what in PATTERNS if re.search(pattern, text)]

@@ -138,8 +138,8 @@ def grade_submission(
         result.status, result.reason = UNGRADABLE, str(exc)
         return result
     prepared = prepare(submission, assignment)
-    result.flags = prepared.flags + scan([c.source for c in submission.cells
-                                          if c.cell_type == "code"])  # fmt: skip
+    code_cells = [c.source for c in submission.cells if c.cell_type == "code"]
+    result.flags = prepared.flags + scan(code_cells, assignment.given_code)
     with tempfile.TemporaryDirectory(prefix="dlcourse-grade-") as scratch:
         workdir = Path(scratch) / "work"
         workdir.mkdir()
