@@ -82,9 +82,25 @@ def make_data(batch: int, seed: int = 1) -> list[tuple[np.ndarray, np.ndarray]]:
     return [(X[i * batch : (i + 1) * batch], y[i * batch : (i + 1) * batch]) for i in range(POOL)]
 
 
-def torch_model(params: Params, reg: float) -> tuple[nn.Sequential, torch.optim.SGD]:
-    """The same network in PyTorch, starting from the same weights; the L2 penalty is the
-    weight decay of the weights' parameter group."""
+def set_threads(requested: int | None) -> tuple[int, int]:
+    """Use ``requested`` torch and BLAS threads (default: every CPU this process may use);
+    returns (the CPUs available, the threads used)."""
+    available = len(os.sched_getaffinity(0))
+    threads = requested or available
+    torch.set_num_threads(threads)
+    if requested:
+        try:
+            from threadpoolctl import threadpool_limits
+
+            threadpool_limits(threads, user_api="blas")
+        except ImportError:
+            pass
+    return available, threads
+
+
+def sequential_from_params(params: Params) -> nn.Sequential:
+    """The network of ``params`` (``W{l}: (D_in, D_out)``, ``b{l}``) as Linear, ReLU, ...,
+    Linear, from copies of the same weights (nn.Linear keeps ``W.T``)."""
     layers: list[nn.Module] = []
     count = len(params) // 2
     for layer in range(1, count + 1):
@@ -96,7 +112,13 @@ def torch_model(params: Params, reg: float) -> tuple[nn.Sequential, torch.optim.
         layers.append(linear)
         if layer < count:
             layers.append(nn.ReLU())
-    model = nn.Sequential(*layers)
+    return nn.Sequential(*layers)
+
+
+def torch_model(params: Params, reg: float) -> tuple[nn.Sequential, torch.optim.SGD]:
+    """The same network in PyTorch, starting from the same weights; the L2 penalty is the
+    weight decay of the weights' parameter group."""
+    model = sequential_from_params(params)
     linears = [m for m in model if isinstance(m, nn.Linear)]
     groups = [
         {"params": [m.weight for m in linears], "weight_decay": reg},
@@ -286,16 +308,7 @@ def main(argv: list[str] | None = None) -> None:
     args = _parse(argv)
     hidden = [int(n) for n in args.hidden.split(",") if n.strip()]
     sizes = [INPUTS, *hidden, CLASSES]
-    available = len(os.sched_getaffinity(0))
-    threads = args.threads or available
-    torch.set_num_threads(threads)
-    if args.threads:
-        try:
-            from threadpoolctl import threadpool_limits
-
-            threadpool_limits(threads, user_api="blas")
-        except ImportError:
-            pass
+    available, threads = set_threads(args.threads)
 
     ref = reference(ASSIGNMENT)
     data = make_data(args.batch)

@@ -38,7 +38,6 @@ does not change the exit status.
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,9 +45,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from dlcourse.data import load_mnist
+
+from mlp_step import init_params, sequential_from_params, set_threads  # shared with mlp_step.py
 
 INPUTS, CLASSES = 784, 10
 MOMENTUM = 0.9
@@ -101,17 +101,6 @@ class Result:
 
 
 # ---------------------------------------------------------------- shared
-
-
-def init_params(sizes: list[int], seed: int) -> Params:
-    """He-normal weights ``W{l}: (D_in, D_out)`` and zero biases ``b{l}: (D_out,)``, float32."""
-    rng = np.random.default_rng(seed)
-    params: Params = {}
-    for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True), start=1):
-        W = rng.standard_normal((fan_in, fan_out)) * np.sqrt(2.0 / fan_in)
-        params[f"W{layer}"] = W.astype(np.float32)
-        params[f"b{layer}"] = np.zeros(fan_out, dtype=np.float32)
-    return params
 
 
 def load_data(subset: int | None) -> Data:
@@ -270,22 +259,6 @@ def train_numpy(recipe: Recipe, data: Data) -> Result:
 # ---------------------------------------------------------------- PyTorch
 
 
-def torch_model(params: Params) -> nn.Sequential:
-    """The same network in PyTorch, from the same weights (nn.Linear keeps ``W.T``)."""
-    layers: list[nn.Module] = []
-    count = len(params) // 2
-    for layer in range(1, count + 1):
-        W = params[f"W{layer}"]
-        linear = nn.Linear(*W.shape)
-        with torch.no_grad():
-            linear.weight.copy_(torch.from_numpy(W.T))
-            linear.bias.copy_(torch.from_numpy(params[f"b{layer}"]))
-        layers.append(linear)
-        if layer < count:
-            layers.append(nn.ReLU())
-    return nn.Sequential(*layers)
-
-
 def train_torch(
     recipe: Recipe,
     data: Data,
@@ -299,7 +272,7 @@ def train_torch(
     X = torch.from_numpy(data.X_train).to(device)
     y = torch.from_numpy(data.y_train).to(device)
     B = recipe.batch
-    model = torch_model(init_params(recipe.sizes, recipe.seed)).to(device)
+    model = sequential_from_params(init_params(recipe.sizes, recipe.seed)).to(device)
     initial = [p.detach().clone() for p in model.parameters()]
     forward: Callable[[torch.Tensor], torch.Tensor] = torch.compile(model) if compile else model
 
@@ -457,16 +430,7 @@ def main(argv: list[str] | None = None) -> None:
         seed=args.seed,
         warmup=args.warmup,
     )
-    available = len(os.sched_getaffinity(0))
-    threads = args.threads or available
-    torch.set_num_threads(threads)
-    if args.threads:
-        try:
-            from threadpoolctl import threadpool_limits
-
-            threadpool_limits(threads, user_api="blas")
-        except ImportError:
-            pass
+    available, _ = set_threads(args.threads)
 
     data = load_data(args.train_subset)
     n = len(data.X_train)
