@@ -13,6 +13,7 @@ import json
 import os
 import pickle
 import signal
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,19 +101,22 @@ def _on_alarm(signum, frame):
     raise CallTimeout()
 
 
-def run_probe(namespace: dict, cell: str) -> None:
-    """Call the student's functions for test cell ``cell`` and write the results."""
-    with open(CALLS_DIR / f"{cell}.pkl", "rb") as f:
-        calls = pickle.load(f)
-    out = RESULTS_DIR / cell
-    out.mkdir(parents=True, exist_ok=True)
-    index: list[dict] = []
-    seconds = _call_seconds()
+def probe_calls(
+    namespace: dict, calls: list, seconds: float
+) -> Iterator[tuple[dict[str, Any], list[np.ndarray]]]:
+    """Call the student's functions (looked up in ``namespace``) on the recorded ``calls``.
+
+    Yields, call by call, the JSON entry of what the function returned (or raised) and the
+    arrays that entry refers to by index. A function that runs past ``seconds`` is not called
+    again. Both ``run_probe`` (in the sandbox) and ``dlcourse prove`` (in the grader's process)
+    go through here.
+    """
     previous = signal.signal(signal.SIGALRM, _on_alarm)
     timed_out: set[str] = set()
     try:
         for n, (name, args, kwargs) in enumerate(calls):
             entry: dict[str, Any] = {"n": n}
+            arrays: list[np.ndarray] = []
             args, kwargs = _unship(args), _unship(kwargs)
             function = namespace.get(name)
             try:
@@ -126,23 +130,36 @@ def run_probe(namespace: dict, cell: str) -> None:
                         result = function(*args, **kwargs)
                 finally:
                     signal.setitimer(signal.ITIMER_REAL, 0)
-                arrays: list[np.ndarray] = []
                 entry["result"] = _encode(result, arrays)
                 entry["args_after"] = _encode((args, kwargs), arrays)
                 entry["arrays"] = list(range(len(arrays)))
-                for i, array in enumerate(arrays):
-                    np.save(out / f"{n}_{i}.npy", array, allow_pickle=False)
             except CallTimeout:
                 timed_out.add(name)
                 entry = {"n": n, "error": f"{name} ran past the {seconds:g} s time limit"}
+                arrays = []
             except NotImplementedError:
-                entry = {"n": n, "error": f"{name} is not implemented yet"}
+                entry, arrays = {"n": n, "error": f"{name} is not implemented yet"}, []
             except Exception as exc:
                 entry = {"n": n, "error": f"{name} raised {type(exc).__name__}: {exc}"[:2000]}
-            index.append(entry)
-            partial = out / "index.json.part"  # replaced in one step: never half written
-            partial.write_text(json.dumps(index))
-            os.replace(partial, out / "index.json")
+                arrays = []
+            yield entry, arrays
     finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def run_probe(namespace: dict, cell: str) -> None:
+    """Call the student's functions for test cell ``cell`` and write the results."""
+    with open(CALLS_DIR / f"{cell}.pkl", "rb") as f:
+        calls = pickle.load(f)
+    out = RESULTS_DIR / cell
+    out.mkdir(parents=True, exist_ok=True)
+    index: list[dict] = []
+    for entry, arrays in probe_calls(namespace, calls, _call_seconds()):
+        for i, array in enumerate(arrays):
+            np.save(out / f"{entry['n']}_{i}.npy", array, allow_pickle=False)
+        index.append(entry)
+        partial = out / "index.json.part"  # replaced in one step: never half written
+        partial.write_text(json.dumps(index))
+        os.replace(partial, out / "index.json")
     print(f"autograding: {len(calls)} calls recorded for {cell}")

@@ -143,16 +143,20 @@ def _ship(value: Any) -> Any:
     return value
 
 
-def write_calls(recording: Recording, workdir: Path) -> None:
-    """Write a test cell's calls where the probe reads them (``.dlcourse/calls/<cell>.pkl``).
+def shipped_calls(recording: Recording) -> bytes:
+    """A test cell's calls as the probe reads them: pickled, functions shipped (``_ship``).
 
-    Pickle is safe in this direction: the grader writes it, the sandbox reads it.
+    Pickle is safe in this direction: the grader writes it, the probe reads it.
     """
+    shipped = [(c.function, _ship(c.args), _ship(c.kwargs)) for c in recording.calls]
+    return pickle.dumps(shipped, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def write_calls(recording: Recording, workdir: Path) -> None:
+    """Write a test cell's calls where the probe reads them (``.dlcourse/calls/<cell>.pkl``)."""
     folder = workdir / CALLS_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    shipped = [(c.function, _ship(c.args), _ship(c.kwargs)) for c in recording.calls]
-    with open(folder / f"{recording.cell}.pkl", "wb") as f:
-        pickle.dump(shipped, f, protocol=pickle.HIGHEST_PROTOCOL)
+    (folder / f"{recording.cell}.pkl").write_bytes(shipped_calls(recording))
 
 
 def probe_source(cell: str) -> str:
@@ -207,6 +211,16 @@ class Outcome:
     args_after: Any = None  # the arguments' state after the call (in-place changes)
 
 
+def outcome_from(entry: dict, arrays: dict[str, np.ndarray]) -> Outcome:
+    """One probe entry (see ``probe_calls``) as an Outcome; a malformed one raises ValueError."""
+    if "error" in entry:
+        return Outcome(error=str(entry["error"])[:2000])
+    args_after = _decode(entry["args_after"], arrays)
+    if not (isinstance(args_after, list | tuple) and len(args_after) == 2):
+        raise ValueError("malformed arguments")
+    return Outcome(_decode(entry["result"], arrays), None, args_after)
+
+
 def read_results(workdir: Path, cell: str) -> list[Outcome]:
     """The probe's results for one test cell, validated (no pickle, bounded size)."""
     folder = workdir / RESULTS_DIR / cell
@@ -224,13 +238,7 @@ def read_results(workdir: Path, cell: str) -> list[Outcome]:
             for key in entry.get("arrays", []):
                 path = folder / f"{int(entry['n'])}_{int(key)}.npy"
                 arrays[str(key)] = np.load(path, allow_pickle=False)
-            if "error" in entry:
-                outcomes.append(Outcome(error=str(entry["error"])[:2000]))
-            else:
-                args_after = _decode(entry["args_after"], arrays)
-                if not (isinstance(args_after, list | tuple) and len(args_after) == 2):
-                    raise ValueError("malformed arguments")
-                outcomes.append(Outcome(_decode(entry["result"], arrays), None, args_after))
+            outcomes.append(outcome_from(entry, arrays))
     except Exception as exc:  # tampered or truncated results count as no result
         outcomes.append(Outcome(error=f"unreadable results ({type(exc).__name__})"))
     return outcomes
