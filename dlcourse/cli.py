@@ -4,6 +4,9 @@ dlcourse build [ASSIGNMENT ...] [--no-execute]   regenerate release/ and solutio
 dlcourse check [ASSIGNMENT ...]                  fail if release/ or solutions/ is stale
 dlcourse run-solutions [ASSIGNMENT ...] [--out DIR]
                                                  execute the reference notebooks headless
+dlcourse prove [ASSIGNMENT ...] [--exercise NAME] [--variants FILE] [--seeds N]
+                                                 prove the hidden tests with the variants
+dlcourse grade ASSIGNMENT [--jobs N] ...         sandboxed autograding of a class
 """
 
 from __future__ import annotations
@@ -135,6 +138,57 @@ def cmd_grade(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_prove(args: argparse.Namespace) -> int:
+    from tqdm.auto import tqdm
+
+    from dlcourse.grader.prove import prove
+
+    root = _course_root(args)
+    assignments = _assignments(root, args.assignments)
+    if args.exercise:
+        from dlcourse.build import Course
+
+        having = [a for a in assignments if args.exercise in _exercises(Course(root), a)]
+        if not having:
+            print(f"no assignment has an exercise {args.exercise!r}", file=sys.stderr)
+            return 2
+        assignments = having
+    missing = [f for f in args.variants if not Path(f).is_file()]
+    if missing:
+        print(f"no such variants file: {', '.join(missing)}", file=sys.stderr)
+        return 2
+
+    def bar(iterable, total, description):
+        return tqdm(iterable, total=total, desc=description, unit="sub", leave=False,
+                    disable=args.quiet)  # fmt: skip
+
+    start = time.perf_counter()
+    failed = []
+    for assignment in assignments:
+        proof = prove(
+            root, assignment, exercise=args.exercise, seeds=args.seeds, progress=bar,
+            variants_files=[Path(f) for f in args.variants],
+            use_default_variants=not args.no_default_variants,
+        )  # fmt: skip
+        print(proof.table(), flush=True)
+        print()
+        if not proof.ok:
+            failed.append(assignment)
+    elapsed = time.perf_counter() - start
+    if failed:
+        print(f"NOT PROVEN in {elapsed:.1f} s: {', '.join(failed)}")
+        return 1
+    print(f"{len(assignments)} assignment(s) proven in {elapsed:.1f} s")
+    return 0
+
+
+def _exercises(course, assignment: str) -> list[str]:
+    from dlcourse.build import is_solution_cell, nbgrader_meta
+
+    nb = nbformat.read(course.source_notebook(assignment), as_version=4)
+    return [nbgrader_meta(c)["grade_id"] for c in nb.cells if is_solution_cell(c)]
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dlcourse", description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", help="course repository root (default: found from cwd)")
@@ -154,6 +208,25 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="build/executed", help="where executed notebooks go")
     p.set_defaults(func=cmd_run_solutions)
 
+    p = sub.add_parser(
+        "prove",
+        help="prove the hidden tests: every known bug caught, every correct answer kept",
+        description="For every exercise: the reference keeps full marks, the blank release "
+        "scores zero, every buggy variant loses points on its exercise and no other, every "
+        "correct variant keeps full marks. Exits 1 on any survivor or false fail.",
+    )
+    p.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
+    p.add_argument("--exercise", help="only this exercise (its answer cell's grade_id)")
+    p.add_argument("--variants", action="append", default=[], metavar="FILE",
+                   help="another variants file (BUGGY/CORRECT dicts), e.g. your students' "
+                   "mistakes; repeatable")  # fmt: skip
+    p.add_argument("--no-default-variants", action="store_true",
+                   help="leave out the course's tests/variants/a<id>.py")  # fmt: skip
+    p.add_argument("--seeds", type=_positive, default=1,
+                   help="prove under N draws of the hidden tests' random inputs (default 1)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_prove)
+
     p = sub.add_parser("grade", help="sandboxed autograding into nbgrader's gradebook")
     p.add_argument("assignment")
     p.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel")
@@ -172,6 +245,13 @@ def make_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_grade)
     return parser
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,11 +20,12 @@ them from the solution cells of ``course/``); ``reference`` finds and loads them
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import importlib.util
 import inspect
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -35,6 +36,8 @@ import numpy as np
 __all__ = [
     "Case",
     "ExplainedError",
+    "case_rng",
+    "hidden_test_seed",
     "Tolerance",
     "check_function",
     "generated_cases",
@@ -64,6 +67,33 @@ class Case:
     label: str = ""
 
 
+_hidden_test_seed = 0
+
+
+@contextlib.contextmanager
+def hidden_test_seed(seed: int) -> Iterator[None]:
+    """Draw the hidden tests' random inputs from another stream while inside.
+
+    Seed 0 is the stream the tests were written with; ``dlcourse prove --seeds N`` proves the
+    tests under seeds 0 to N-1, so that no bug is caught (and no correct answer failed) only
+    by the luck of one draw.
+    """
+    global _hidden_test_seed
+    previous, _hidden_test_seed = _hidden_test_seed, int(seed)
+    try:
+        yield
+    finally:
+        _hidden_test_seed = previous
+
+
+def case_rng(seed: int) -> np.random.Generator:
+    """The random generator of a hidden test's case ``seed``: ``np.random.default_rng(seed)``,
+    or another stream for each ``hidden_test_seed``. Hidden tests draw inputs from it."""
+    if _hidden_test_seed == 0:
+        return np.random.default_rng(seed)
+    return np.random.default_rng([_hidden_test_seed, int(seed)])
+
+
 def generated_cases(
     make: Callable[[np.random.Generator, type], Case | tuple],
     *,
@@ -72,13 +102,13 @@ def generated_cases(
 ) -> list[Case]:
     """Build cases from a factory ``make(rng, dtype) -> Case | args tuple``.
 
-    One case per (seed, dtype); ``rng = np.random.default_rng(seed)``. A factory that
+    One case per (seed, dtype); ``rng = case_rng(seed)``. A factory that
     returns a plain tuple gets it wrapped as ``Case(args=...)``.
     """
     cases = []
     for dtype in dtypes:
         for seed in seeds:
-            made = make(np.random.default_rng(seed), dtype)
+            made = make(case_rng(seed), dtype)
             case = made if isinstance(made, Case) else Case(args=tuple(made))
             suffix = f"seed {seed}, {np.dtype(dtype).name}"
             label = f"{case.label}, {suffix}" if case.label else suffix

@@ -44,6 +44,7 @@ from dlcourse.grader.replay import ReplayError, Verdict, outcome_from, replay, s
 from dlcourse.grader.submission import CALL_SECONDS
 from dlcourse.grader.variants import Variant, default_variants_file, load_variants
 from dlcourse.grader.workspace import Workspace, bound_names, scratch_folder
+from dlcourse.grading import hidden_test_seed
 
 REFERENCE, BLANK, BUGGY, CORRECT = "reference", "blank", "buggy", "correct"
 
@@ -100,10 +101,18 @@ class ExerciseProof:
     points: float
     reference_passes: bool = True
     blank_fails: bool = True
-    bugs: int = 0
-    caught: int = 0
-    correct: int = 0
-    kept: int = 0
+    bugs: set[str] = field(default_factory=set)
+    survivors: set[str] = field(default_factory=set)  # kept full marks on some seed
+    correct: set[str] = field(default_factory=set)
+    false_fails: set[str] = field(default_factory=set)  # lost points on some seed
+
+    @property
+    def caught(self) -> str:
+        return f"{len(self.bugs - self.survivors)}/{len(self.bugs)}"
+
+    @property
+    def kept(self) -> str:
+        return f"{len(self.correct - self.false_fails)}/{len(self.correct)}"
 
 
 @dataclass
@@ -128,8 +137,7 @@ class Proof:
         for e in self.exercises.values():
             rows.append((
                 e.exercise, f"{e.points:g}", "passes" if e.reference_passes else "FAILS",
-                "fails" if e.blank_fails else "PASSES", f"{e.caught}/{e.bugs}",
-                f"{e.kept}/{e.correct}",
+                "fails" if e.blank_fails else "PASSES", e.caught, e.kept,
             ))  # fmt: skip
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         lines = [f"{self.assignment}: " + ", ".join(
@@ -198,9 +206,16 @@ class Prover:
         start = time.perf_counter()
         self.workspace = Workspace.run(cells, self.reference, workdir)
         self.seconds_given = time.perf_counter() - start
+        self.record()
+
+    def record(self) -> dict[str, str]:
+        """Record the test cells' calls against the reference again (under the current
+        ``hidden_test_seed``); returns the test cells the reference fails."""
+        failures = self.graded.record_all(strict=False)
         self._shipped = {g: shipped_calls(r) for g, r in self.graded.recordings.items()}
         self._reads: dict[str, set[str]] = {}
-        self._reference_failed: dict[str, str] = {}
+        self._reference_failed: dict[str, str] = dict(failures)
+        return failures
 
     # ----------------------------------------------------------------- one test cell
     def _probe(self, grade_id: str, namespace: dict, trace: set | None = None) -> list:
@@ -237,6 +252,7 @@ class Prover:
     # ----------------------------------------------------------------- submissions
     def judge_reference(self) -> dict[str, str]:
         """Judge the reference, tracing what each test cell reads; failing tests -> message."""
+        recorded_failures = dict(self._reference_failed)
         with self.workspace.inside():
             namespace, errors = self.workspace.namespace({})
             owners = _owners(namespace, set().union(*map(bound_names, self.reference.values())))
@@ -249,7 +265,9 @@ class Prover:
                     if code in owners:
                         reads.add(owners[code])
                 self._reads[grade_id] = reads
-                if not verdict.passed:
+                if grade_id in recorded_failures:
+                    self._reference_failed[grade_id] = recorded_failures[grade_id]
+                elif not verdict.passed:
                     self._reference_failed[grade_id] = verdict.message
         for grade_id, error in errors.items():
             self._reference_failed.setdefault(test_cell_of(grade_id), error)
@@ -305,19 +323,18 @@ def _assess(proof: Proof, candidate: Candidate, failed: Mapping[str, str], seed:
     if candidate.kind == BUGGY and candidate.exercise in proof.exercises:
         tally = proof.exercises[candidate.exercise]
         test = test_cell_of(candidate.exercise)
-        tally.bugs += 1
-        if test in failed:
-            tally.caught += 1
-        else:
+        tally.bugs.add(candidate.label)
+        if test not in failed:
+            tally.survivors.add(candidate.label)
             problem(SURVIVOR, candidate.exercise, f"kept full marks on {test}")
         for other, message in failed.items():
             if other != test:
                 problem(COLLATERAL, candidate.exercise, f"also lost points on {other}: {message}")
     if candidate.kind == CORRECT and candidate.exercise in proof.exercises:
         tally = proof.exercises[candidate.exercise]
-        tally.correct += 1
-        if not failed:
-            tally.kept += 1
+        tally.correct.add(candidate.label)
+        if failed:
+            tally.false_fails.add(candidate.label)
         for test, message in failed.items():
             problem(FALSE_FAIL, candidate.exercise, f"lost points on {test}: {message}")
 
@@ -329,14 +346,18 @@ def prove(
     exercise: str | None = None,
     variants_files: Iterable[Path] = (),
     use_default_variants: bool = True,
+    seeds: int = 1,
     progress: Callable[[Iterable, int, str], Iterable] | None = None,
 ) -> Proof:
     """Prove the hidden tests of ``assignment`` with its variants (and ``variants_files``).
 
-    ``exercise`` limits the proof to one answer cell's grade_id. ``progress(iterable, total,
-    description)`` may wrap the loop over submissions (a progress bar).
+    ``exercise`` limits the proof to one answer cell's grade_id; ``seeds`` proves the hidden
+    tests under ``hidden_test_seed`` 0 to seeds-1. ``progress(iterable, total, description)``
+    may wrap the loop over submissions (a progress bar).
     """
-    proof = Proof(assignment)
+    if seeds < 1:
+        raise ValueError("seeds must be at least 1")
+    proof = Proof(assignment, seeds=seeds)
     start = time.perf_counter()
     with scratch_folder() as workdir:
         prover = Prover(root, assignment, workdir)
@@ -363,19 +384,31 @@ def prove(
             proof.problems += [Problem(BAD_INPUT, "", Path(path).name, e) for e in loaded.errors]
         if exercise:
             variants = [v for v in variants if v.exercise == exercise]
-        for test, message in prover.judge_reference().items():
-            name = test.removeprefix("test_")
-            if name in proof.exercises:
-                proof.exercises[name].reference_passes = False
-                proof.problems.append(Problem(REFERENCE_FAILS, name, "reference",
-                                              f"{test}: {message}"))  # fmt: skip
-        proof.judged += 1
         todo = candidates(prover, variants)
-        loop = progress(todo, len(todo), f"proving {assignment}") if progress else todo
-        for candidate in loop:
-            failed, probed = prover.judge(candidate.cells)
-            proof.judged += 1
-            proof.probed += probed
-            _assess(proof, candidate, failed, seed=0)
+        for seed in range(seeds):
+            with hidden_test_seed(seed):
+                if seed:
+                    prover.record()
+                _prove_seed(proof, prover, todo, seed, progress)
     proof.seconds["judging"] = time.perf_counter() - start - proof.seconds["given code"]
     return proof
+
+
+def _prove_seed(
+    proof: Proof, prover: Prover, todo: list[Candidate], seed: int,
+    progress: Callable[[Iterable, int, str], Iterable] | None,
+) -> None:  # fmt: skip
+    for test, message in prover.judge_reference().items():
+        name = test.removeprefix("test_")
+        if name in proof.exercises:
+            proof.exercises[name].reference_passes = False
+            proof.problems.append(Problem(REFERENCE_FAILS, name, "reference",
+                                          f"{test}: {message}", seed))  # fmt: skip
+    proof.judged += 1
+    description = f"proving {proof.assignment}" + (f" (seed {seed})" if seed else "")
+    loop = progress(todo, len(todo), description) if progress else todo
+    for candidate in loop:
+        failed, probed = prover.judge(candidate.cells)
+        proof.judged += 1
+        proof.probed += probed
+        _assess(proof, candidate, failed, seed)
