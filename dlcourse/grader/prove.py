@@ -43,8 +43,8 @@ from dlcourse.grader.probe import probe_calls
 from dlcourse.grader.replay import ReplayError, Verdict, outcome_from, replay, shipped_calls
 from dlcourse.grader.submission import CALL_SECONDS
 from dlcourse.grader.variants import Variant, default_variants_file, load_variants
-from dlcourse.grader.workspace import Workspace, bound_names, scratch_folder
-from dlcourse.grading import hidden_test_seed
+from dlcourse.grader.workspace import Workspace, bound_names, environment, scratch_folder
+from dlcourse.grading import SOLUTIONS_ENV, hidden_test_seed
 
 REFERENCE, BLANK, BUGGY, CORRECT = "reference", "blank", "buggy", "correct"
 
@@ -58,7 +58,7 @@ BAD_INPUT = "bad input"  # a variants file or entry that could not be used
 BROKEN_NOTEBOOK = "given code fails"  # the notebook's own code raised with the reference
 
 
-def test_cell_of(exercise: str) -> str:
+def exercise_test_cell(exercise: str) -> str:
     """The grade_id of an exercise's test cell."""
     return f"test_{exercise}"
 
@@ -213,7 +213,7 @@ class Prover:
         ``hidden_test_seed``); returns the test cells the reference fails."""
         failures = self.graded.record_all(strict=False)
         self._shipped = {g: shipped_calls(r) for g, r in self.graded.recordings.items()}
-        self._reads: dict[str, set[str]] = {}
+        self.reads: dict[str, set[str]] = {}
         self._reference_failed: dict[str, str] = dict(failures)
         return failures
 
@@ -264,22 +264,25 @@ class Prover:
                     reads |= _code_names(code)
                     if code in owners:
                         reads.add(owners[code])
-                self._reads[grade_id] = reads
+                self.reads[grade_id] = reads
                 if grade_id in recorded_failures:
                     self._reference_failed[grade_id] = recorded_failures[grade_id]
                 elif not verdict.passed:
                     self._reference_failed[grade_id] = verdict.message
         for grade_id, error in errors.items():
-            self._reference_failed.setdefault(test_cell_of(grade_id), error)
+            self._reference_failed.setdefault(exercise_test_cell(grade_id), error)
         return dict(self._reference_failed)
 
-    def judge(self, cells: Mapping[str, str]) -> tuple[dict[str, str], int]:
+    def judge(
+        self, cells: Mapping[str, str], *, narrow: bool = True
+    ) -> tuple[dict[str, str], int]:
         """Judge a submission whose answer cells ``cells`` replace the reference's.
 
         Returns the failing test cells (grade_id -> message; every other test cell passes)
-        and how many test cells were probed and replayed.
+        and how many test cells were probed and replayed. ``narrow=False`` probes every test
+        cell, even those that read nothing the submission changed.
         """
-        if not self._reads:
+        if not self.reads:
             self.judge_reference()
         changed = set()
         for grade_id, source in cells.items():
@@ -288,7 +291,7 @@ class Prover:
         with self.workspace.inside():
             namespace, _ = self.workspace.namespace(cells)
             for grade_id in self.graded.tests:
-                if not self._reads[grade_id] & changed:
+                if narrow and not self.reads[grade_id] & changed:
                     if grade_id in self._reference_failed:
                         failed[grade_id] = self._reference_failed[grade_id]
                     continue
@@ -316,13 +319,13 @@ def _assess(proof: Proof, candidate: Candidate, failed: Mapping[str, str], seed:
         proof.problems.append(Problem(kind, exercise, label, message, seed))
 
     for exercise, tally in proof.exercises.items():
-        test = test_cell_of(exercise)
+        test = exercise_test_cell(exercise)
         if candidate.kind == BLANK and test not in failed:
             tally.blank_fails = False
             problem(BLANK_PASSES, exercise, f"the blank release keeps full marks on {test}")
     if candidate.kind == BUGGY and candidate.exercise in proof.exercises:
         tally = proof.exercises[candidate.exercise]
-        test = test_cell_of(candidate.exercise)
+        test = exercise_test_cell(candidate.exercise)
         tally.bugs.add(candidate.label)
         if test not in failed:
             tally.survivors.add(candidate.label)
@@ -359,7 +362,9 @@ def prove(
         raise ValueError("seeds must be at least 1")
     proof = Proof(assignment, seeds=seeds)
     start = time.perf_counter()
-    with scratch_folder() as workdir:
+    # the hidden tests load this course's reference, as dlcourse grade's workers do
+    solutions = {SOLUTIONS_ENV: str(Path(root).resolve() / "solutions")}
+    with environment(solutions), scratch_folder() as workdir:
         prover = Prover(root, assignment, workdir)
         proof.seconds["given code"] = prover.seconds_given
         exercises = list(prover.reference)
@@ -369,11 +374,11 @@ def prove(
             )
         points = {g: t.points for g, t in prover.graded.tests.items()}
         for name in [exercise] if exercise else exercises:
-            if test_cell_of(name) not in points:
-                proof.problems.append(Problem(BAD_INPUT, name, name, "no test cell "
-                                              f"{test_cell_of(name)} in the notebook"))  # fmt: skip
+            test = exercise_test_cell(name)
+            if test not in points:
+                proof.problems.append(Problem(BAD_INPUT, name, name, f"no test cell {test}"))
                 continue
-            proof.exercises[name] = ExerciseProof(name, points[test_cell_of(name)])
+            proof.exercises[name] = ExerciseProof(name, points[test])
         for error in prover.workspace.cell_errors:
             proof.problems.append(Problem(BROKEN_NOTEBOOK, "", "reference", error))
         files = [default_variants_file(root, assignment)] if use_default_variants else []

@@ -62,7 +62,8 @@ def _ipython() -> Any:
 
 
 @contextlib.contextmanager
-def _environment(values: Mapping[str, str]) -> Iterator[None]:
+def environment(values: Mapping[str, str]) -> Iterator[None]:
+    """Set environment variables while inside."""
     saved = {k: os.environ.get(k) for k in values}
     os.environ.update(values)
     try:
@@ -147,7 +148,7 @@ class Workspace:
         sink = io.StringIO()
         with (
             contextlib.chdir(self.workdir),
-            _environment({**AUTOGRADE_ENV, **(env or {})}),
+            environment({**AUTOGRADE_ENV, **(env or {})}),
             contextlib.redirect_stdout(sink),
             contextlib.redirect_stderr(sink),
         ):
