@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import json
@@ -24,6 +25,8 @@ from harness import REPO
 
 pytestmark = [
     pytest.mark.slow,
+    # one pytest worker grades the class once for every test of this module
+    pytest.mark.xdist_group("trusted_grading"),
     pytest.mark.skipif(not sandbox_available()[0], reason=f"no sandbox: {sandbox_available()[1]}"),
 ]
 
@@ -190,18 +193,26 @@ def test_grading_again_resumes_and_gives_the_same_results(graded):
 
 
 def test_no_sandbox_is_left_behind(graded):
-    """No process runs as a sandbox uid and no pids cgroup of ours remains after grading."""
-    from dlcourse.grader.sandbox import SANDBOX_UID_BASE
+    """No process runs as this run's sandbox uids and no pids cgroup of theirs remains after
+    grading. The slots' locks are held while looking, so that a run of another test (in
+    another pytest worker) cannot be in these slots at the time."""
+    from dlcourse.grader.sandbox import SANDBOX_UID_BASE, _slot_lock
 
-    stray = []
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            uid_line = next(
-                line for line in status.read_text().splitlines() if line.startswith("Uid:")
-            )
-        except (OSError, StopIteration):
-            continue
-        if SANDBOX_UID_BASE <= int(uid_line.split()[1]) < SANDBOX_UID_BASE + 1000:
-            stray.append(status.parent.name)
+    slots = range(int(GRADE_ARGS[GRADE_ARGS.index("--jobs") + 1]))
+    with contextlib.ExitStack() as locks:
+        for slot in slots:
+            locks.enter_context(_slot_lock(slot))
+        stray = []
+        for status in Path("/proc").glob("[0-9]*/status"):
+            try:
+                uid_line = next(
+                    line for line in status.read_text().splitlines() if line.startswith("Uid:")
+                )
+            except (OSError, StopIteration):
+                continue
+            if int(uid_line.split()[1]) - SANDBOX_UID_BASE in slots:
+                stray.append(status.parent.name)
+        cgroups = [p.name for p in Path("/sys/fs/cgroup/pids").glob("dlcourse-*")
+                   if int(p.name.split("-")[2]) in slots]  # fmt: skip
     assert not stray, f"sandbox processes still running: {stray}"
-    assert not list(Path("/sys/fs/cgroup/pids").glob("dlcourse-*"))
+    assert not cgroups, f"cgroups left: {cgroups}"

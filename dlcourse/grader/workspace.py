@@ -168,6 +168,9 @@ class Workspace:
     def namespace(self, cells: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
         """A fresh namespace with every answer cell defined again (``cells`` replaces the
         reference where given); returns it and the errors of the answer cells that raised."""
+        unknown = sorted(set(cells) - set(self.answers))
+        if unknown:
+            raise ValueError(f"no answer cell {', '.join(unknown)} in this notebook")
         namespace = dict(self.base)
         for name, value in namespace.items():
             if isinstance(value, types.FunctionType) and value.__globals__ is self.base:
