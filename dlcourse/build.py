@@ -105,6 +105,17 @@ def strip_solution_delimiters(source: str) -> str:
     return "\n".join(line for line in lines if line.strip() not in (SOLUTION_BEGIN, SOLUTION_END))
 
 
+def answer_sources(notebook: NotebookNode, *, reference: bool = True) -> dict[str, str]:
+    """grade_id -> the source of each answer (solution) cell: the reference code with its
+    delimiters removed (a course notebook), or the cell as it is (``reference=False``: the
+    stubs of a release notebook)."""
+    return {
+        nbgrader_meta(c)["grade_id"]: strip_solution_delimiters(c.source) if reference else c.source
+        for c in notebook.cells
+        if is_solution_cell(c)
+    }
+
+
 def solution_region(source: str) -> list[str]:
     """The lines between the solution delimiters of a cell (the part students write)."""
     inside, region = False, []

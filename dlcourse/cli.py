@@ -183,10 +183,9 @@ def cmd_prove(args: argparse.Namespace) -> int:
 
 
 def _exercises(course, assignment: str) -> list[str]:
-    from dlcourse.build import is_solution_cell, nbgrader_meta
+    from dlcourse.build import answer_sources
 
-    nb = nbformat.read(course.source_notebook(assignment), as_version=4)
-    return [nbgrader_meta(c)["grade_id"] for c in nb.cells if is_solution_cell(c)]
+    return list(answer_sources(nbformat.read(course.source_notebook(assignment), as_version=4)))
 
 
 def make_parser() -> argparse.ArgumentParser:

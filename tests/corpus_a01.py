@@ -16,7 +16,9 @@ from dataclasses import dataclass
 import nbformat
 from nbformat import NotebookNode
 
-from harness import assignment_notebooks, make_submission, solution_sources
+from dlcourse.build import answer_sources
+
+from harness import assignment_notebooks, make_submission
 
 ASSIGNMENT = "01_perceptron_to_mlp"
 
@@ -47,7 +49,7 @@ class CorpusCase:
 
 def _notebooks() -> tuple[NotebookNode, NotebookNode, dict[str, str]]:
     source, release = assignment_notebooks(ASSIGNMENT)
-    return source, release, solution_sources(source)
+    return source, release, answer_sources(source)
 
 
 def _bytes(nb: NotebookNode) -> bytes:

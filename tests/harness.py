@@ -9,6 +9,7 @@ that are graded in parallel (each has its own gradebook, so they never contend).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import shutil
@@ -26,7 +27,6 @@ from dlcourse.build import (
     is_test_cell,
     nbgrader_command,
     nbgrader_meta,
-    strip_solution_delimiters,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -49,15 +49,6 @@ class GradedSubmission:
                 line += f"  <- {self.errors[cell][:400]}"
             lines.append(line)
         return "\n".join(lines)
-
-
-def solution_sources(course_notebook: NotebookNode) -> dict[str, str]:
-    """grade_id -> the reference code of that solution cell (delimiters removed)."""
-    return {
-        nbgrader_meta(c)["grade_id"]: strip_solution_delimiters(c.source)
-        for c in course_notebook.cells
-        if is_solution_cell(c)
-    }
 
 
 def grade_cell_points(notebook: NotebookNode) -> dict[str, float]:
@@ -159,6 +150,26 @@ def autograde(
                 autograded = root / "autograded" / student / assignment / f"{assignment}.ipynb"
                 graded[student] = GradedSubmission(student, scores, max_scores, _errors(autograded))
     return graded
+
+
+def sandbox_leftovers(slots: range) -> tuple[list[int], list[str]]:
+    """The PIDs still running as the sandbox uids of ``slots`` and the cgroups of those slots
+    still there. The slots' locks are held while looking, so that a run of another pytest
+    worker is not taken for a leftover."""
+    from dlcourse.grader import sandbox
+
+    with contextlib.ExitStack() as locks:
+        for slot in slots:
+            locks.enter_context(sandbox._slot_lock(slot))
+        pids = [pid for s in slots for pid in sandbox._pids_of_uid(sandbox.SANDBOX_UID_BASE + s)]
+        cgroups = [
+            folder.name
+            for _, parents in sandbox._cgroup_parents()
+            for parent in parents.values()
+            for folder in parent.glob("dlcourse-*")
+            if int(folder.name.split("-")[2]) in slots  # dlcourse-<pid>-<slot>-<token>
+        ]
+    return pids, cgroups
 
 
 def assignment_notebooks(assignment: str) -> tuple[NotebookNode, NotebookNode]:

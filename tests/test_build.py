@@ -92,7 +92,7 @@ def test_check_notices_an_edited_course_notebook(tmp_path):
     cell = next(c for c in nb.cells if is_solution_cell(c))
     cell.source = cell.source.replace("### END SOLUTION", "pass  # edited\n    ### END SOLUTION")
     nbformat.write(nb, path)
-    problems = check(tmp_path)
+    problems = check(tmp_path, [assignment])
     assert any("out of date" in p for p in problems), problems
     assert any(reference_module_name(assignment) in p for p in problems), problems
 

@@ -21,10 +21,10 @@ from types import ModuleType
 
 import pytest
 
-from dlcourse.build import Course
+from dlcourse.build import Course, answer_sources
 from dlcourse.grader.prove import prove
 
-from harness import REPO, assignment_notebooks, grade_cell_points, solution_sources
+from harness import REPO, assignment_notebooks, grade_cell_points
 
 VARIANTS = Path(__file__).parent / "variants"
 MIN_BUGGY_PER_EXERCISE = 3
@@ -54,7 +54,7 @@ def _test_cell_of(exercise: str) -> str:
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_every_exercise_has_a_test_cell_and_variants(assignment):
     source, _ = assignment_notebooks(assignment)
-    exercises = set(solution_sources(source))
+    exercises = set(answer_sources(source))
     points = grade_cell_points(source)
     variants = _variants_module(assignment)
     assert len(exercises) >= 8, f"only {len(exercises)} exercises"
@@ -76,7 +76,7 @@ def test_hidden_tests_catch_every_bug_and_keep_every_correct_answer(assignment):
     assert proof.ok, proof.table()
     variants = _variants_module(assignment)
     # every variant of the file was judged (none dropped as a bad entry), on every exercise
-    assert set(proof.exercises) == set(solution_sources(assignment_notebooks(assignment)[0]))
+    assert set(proof.exercises) == set(answer_sources(assignment_notebooks(assignment)[0]))
     for exercise, tally in proof.exercises.items():
         assert len(tally.bugs) == len(variants.BUGGY.get(exercise, {})), exercise
         assert len(tally.correct) == len(variants.CORRECT.get(exercise, {})), exercise

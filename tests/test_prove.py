@@ -18,14 +18,14 @@ from dlcourse.grader.prove import (
     FALSE_FAIL,
     SURVIVOR,
     Candidate,
-    Prover,
     candidates,
     exercise_test_cell,
+    open_prover,
     prove,
 )
 from dlcourse.grader.variants import default_variants_file, load_variants
-from dlcourse.grader.workspace import bound_names, environment, scratch_folder
-from dlcourse.grading import SOLUTIONS_ENV, case_rng, generated_cases, hidden_test_seed
+from dlcourse.grader.workspace import bound_names
+from dlcourse.grading import case_rng, generated_cases, hidden_test_seed
 
 from harness import REPO
 
@@ -172,11 +172,7 @@ def test_judging_only_the_reachable_test_cells_changes_no_verdict(assignment):
     """The assignments whose exercises call each other's functions (an MLP calling the
     activations, a loss calling layers): for the first bug and the first correct answer of
     every exercise, probing every test cell gives the verdicts of probing the reachable ones."""
-    with (
-        environment({SOLUTIONS_ENV: str(REPO / "solutions")}),
-        scratch_folder() as workdir,
-    ):
-        prover = Prover(REPO, assignment, workdir)
+    with open_prover(REPO, assignment) as prover:
         loaded = load_variants(default_variants_file(REPO, assignment),
                                prover.graded.function_names)  # fmt: skip
         firsts = {}
@@ -195,11 +191,7 @@ def test_judging_only_the_reachable_test_cells_changes_no_verdict(assignment):
 def test_a_changed_answer_reaches_the_functions_that_call_it():
     """A bug in one exercise that another exercise's reference calls fails that exercise's
     test cell too: replacing a cell re-binds the other answers to the new definitions."""
-    with (
-        environment({SOLUTIONS_ENV: str(REPO / "solutions")}),
-        scratch_folder() as workdir,
-    ):
-        prover = Prover(REPO, A01, workdir)
+    with open_prover(REPO, A01) as prover:
         prover.judge_reference()
         uses_softmax = [g for g, reads in prover.reads.items() if "softmax" in reads]
         assert exercise_test_cell("softmax") in uses_softmax

@@ -23,13 +23,12 @@ import pytest
 import torch
 from test_grading import ASSIGNMENTS, _variants_module
 
+from dlcourse.build import answer_sources
 from dlcourse.cli import main
-from dlcourse.grader.prove import Prover
+from dlcourse.grader.prove import open_prover
 from dlcourse.grader.sandbox import sandbox_available
-from dlcourse.grader.workspace import environment, scratch_folder
-from dlcourse.grading import SOLUTIONS_ENV
 
-from harness import REPO, assignment_notebooks, autograde, make_submission, solution_sources
+from harness import REPO, assignment_notebooks, autograde, make_submission
 
 pytestmark = pytest.mark.slow
 
@@ -39,7 +38,7 @@ def _packed(assignment: str) -> dict[str, dict[str, str] | None]:
     source, _ = assignment_notebooks(assignment)
     variants = _variants_module(assignment)
     mixes: list[dict[str, str]] = [{}, {}]
-    for i, exercise in enumerate(solution_sources(source)):
+    for i, exercise in enumerate(answer_sources(source)):
         bug = next(iter(variants.BUGGY[exercise].values()))
         correct = next(iter(variants.CORRECT[exercise].values()))
         mixes[i % 2][exercise] = bug
@@ -49,7 +48,7 @@ def _packed(assignment: str) -> dict[str, dict[str, str] | None]:
 
 def _notebooks(assignment: str) -> dict[str, nbformat.NotebookNode]:
     source, release = assignment_notebooks(assignment)
-    reference = solution_sources(source)
+    reference = answer_sources(source)
     return {
         student: release if cells is None else make_submission(release, {**reference, **cells})
         for student, cells in _packed(assignment).items()
@@ -59,8 +58,7 @@ def _notebooks(assignment: str) -> dict[str, nbformat.NotebookNode]:
 @cache
 def _predicted(assignment: str) -> dict[str, set[str]]:
     """student -> the test cells prove says fail."""
-    with environment({SOLUTIONS_ENV: str(REPO / "solutions")}), scratch_folder() as workdir:
-        prover = Prover(REPO, assignment, workdir)
+    with open_prover(REPO, assignment) as prover:
         predicted = {}
         for student, cells in _packed(assignment).items():
             failed, _ = prover.judge(prover.blank if cells is None else cells)

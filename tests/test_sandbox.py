@@ -29,7 +29,7 @@ from dlcourse.grader.sandbox import (
     sandbox_available,
 )
 
-from harness import REPO
+from harness import REPO, sandbox_leftovers
 
 pytestmark = pytest.mark.skipif(
     not sandbox_available()[0], reason=f"no sandbox here: {sandbox_available()[1]}"
@@ -74,8 +74,7 @@ def _our_cgroups() -> list[Path]:
 def nothing_left_behind():
     """After every test: no process runs as a sandbox uid of these tests, no cgroup is left."""
     yield
-    uids = range(SANDBOX_UID_BASE + SLOT, SANDBOX_UID_BASE + SLOT + 10)
-    stray = [pid for uid in uids for pid in sandbox._pids_of_uid(uid)]
+    stray, _ = sandbox_leftovers(range(SLOT, SLOT + 10))
     assert not stray, f"sandbox processes left running: {stray}"
     assert not _our_cgroups()
 

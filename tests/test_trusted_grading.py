@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import hashlib
 import json
@@ -21,7 +20,7 @@ from dlcourse.build import hidden_region, is_test_cell, significant_lines
 from dlcourse.cli import main
 from dlcourse.grader.sandbox import sandbox_available
 
-from harness import REPO
+from harness import REPO, sandbox_leftovers
 
 pytestmark = [
     pytest.mark.slow,
@@ -193,26 +192,8 @@ def test_grading_again_resumes_and_gives_the_same_results(graded):
 
 
 def test_no_sandbox_is_left_behind(graded):
-    """No process runs as this run's sandbox uids and no pids cgroup of theirs remains after
-    grading. The slots' locks are held while looking, so that a run of another test (in
-    another pytest worker) cannot be in these slots at the time."""
-    from dlcourse.grader.sandbox import SANDBOX_UID_BASE, _slot_lock
-
-    slots = range(int(GRADE_ARGS[GRADE_ARGS.index("--jobs") + 1]))
-    with contextlib.ExitStack() as locks:
-        for slot in slots:
-            locks.enter_context(_slot_lock(slot))
-        stray = []
-        for status in Path("/proc").glob("[0-9]*/status"):
-            try:
-                uid_line = next(
-                    line for line in status.read_text().splitlines() if line.startswith("Uid:")
-                )
-            except (OSError, StopIteration):
-                continue
-            if int(uid_line.split()[1]) - SANDBOX_UID_BASE in slots:
-                stray.append(status.parent.name)
-        cgroups = [p.name for p in Path("/sys/fs/cgroup/pids").glob("dlcourse-*")
-                   if int(p.name.split("-")[2]) in slots]  # fmt: skip
+    """No process runs as this run's sandbox uids and no cgroup of theirs remains after
+    grading (another pytest worker's runs in other slots are not this run's)."""
+    stray, cgroups = sandbox_leftovers(range(int(GRADE_ARGS[GRADE_ARGS.index("--jobs") + 1])))
     assert not stray, f"sandbox processes still running: {stray}"
     assert not cgroups, f"cgroups left: {cgroups}"

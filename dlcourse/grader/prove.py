@@ -19,25 +19,20 @@ same: it would run the same code on the same inputs.)
 
 from __future__ import annotations
 
+import contextlib
 import json
 import pickle
 import sys
 import time
 import types
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
-from dlcourse.build import (
-    Course,
-    is_solution_cell,
-    is_test_cell,
-    nbgrader_meta,
-    strip_solution_delimiters,
-)
+from dlcourse.build import Course, answer_sources, is_solution_cell, is_test_cell, nbgrader_meta
 from dlcourse.grader.assignment import GradedAssignment
 from dlcourse.grader.probe import probe_calls
 from dlcourse.grader.replay import ReplayError, Verdict, outcome_from, replay, shipped_calls
@@ -189,14 +184,8 @@ class Prover:
         release = nbformat.read(course.release / assignment / f"{assignment}.ipynb", as_version=4)
         self.assignment = assignment
         self.graded = GradedAssignment.load(root, assignment)
-        self.reference = {
-            nbgrader_meta(c)["grade_id"]: strip_solution_delimiters(c.source)
-            for c in source.cells
-            if is_solution_cell(c)
-        }
-        self.blank = {
-            nbgrader_meta(c)["grade_id"]: c.source for c in release.cells if is_solution_cell(c)
-        }
+        self.reference = answer_sources(source)
+        self.blank = answer_sources(release, reference=False)
         cells = []
         for cell in release.cells:
             if cell.cell_type != "code" or is_test_cell(cell):
@@ -302,6 +291,15 @@ class Prover:
         return failed, probed
 
 
+@contextlib.contextmanager
+def open_prover(root: Path, assignment: str) -> Iterator[Prover]:
+    """A Prover of ``assignment`` working in a scratch folder, its hidden tests loading this
+    course's reference (as ``dlcourse grade``'s workers do)."""
+    solutions = {SOLUTIONS_ENV: str(Path(root).resolve() / "solutions")}
+    with environment(solutions), scratch_folder() as workdir:
+        yield Prover(root, assignment, workdir)
+
+
 # --------------------------------------------------------------------------- a proof
 def candidates(prover: Prover, variants: Iterable[Variant]) -> list[Candidate]:
     """The blank release and one submission per variant (the reference is judged apart)."""
@@ -362,10 +360,7 @@ def prove(
         raise ValueError("seeds must be at least 1")
     proof = Proof(assignment, seeds=seeds)
     start = time.perf_counter()
-    # the hidden tests load this course's reference, as dlcourse grade's workers do
-    solutions = {SOLUTIONS_ENV: str(Path(root).resolve() / "solutions")}
-    with environment(solutions), scratch_folder() as workdir:
-        prover = Prover(root, assignment, workdir)
+    with open_prover(root, assignment) as prover:
         proof.seconds["given code"] = prover.seconds_given
         exercises = list(prover.reference)
         if exercise is not None and exercise not in exercises:

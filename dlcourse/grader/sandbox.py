@@ -119,6 +119,7 @@ _MIN_MESSAGE_BYTES = 8 * 2**20
 _RECEIVE_QUEUE = 32
 _INTERRUPT_GRACE_SECONDS = 10.0
 _KILL_GRACE_SECONDS = 10.0
+CLOSE_SECONDS = 10.0  # how long closing a sandbox waits for its killed processes to be gone
 _HIDDEN_PACKAGES = ("solutions",)
 _ETC_ENTRIES = (
     "alternatives",
@@ -757,10 +758,10 @@ class _Sandbox:
         workdir back to its owner and delete the private folder."""
         self.kill()
         self.final_log = self.log_tail()
-        for _ in range(3):
-            pids = _pids_of_uid(self.uid)
-            if not pids:
-                break
+        # A killed process can take a while to be gone (a large one, on a busy machine): wait
+        # for it, killing again, up to CLOSE_SECONDS.
+        deadline = time.monotonic() + CLOSE_SECONDS
+        while (pids := _pids_of_uid(self.uid)) and time.monotonic() < deadline:
             for pid in pids:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
