@@ -14,7 +14,8 @@ test cell replayed on them (``replay``) in this process.
 A submission is probed only on the test cells that can see its change: while the reference
 is probed, the code each test cell runs is traced, and a test cell that reads none of the
 names a submission redefines gets the reference's verdict. (Replaying it would give the
-same: it would run the same code on the same inputs.)
+same: it would run the same code on the same inputs.) And a test cell's calls are made as the
+replay asks for them, so that judging stops at the first failing check.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import pickle
 import sys
 import time
 import types
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,14 @@ import nbformat
 from dlcourse.build import Course, answer_sources, is_solution_cell, is_test_cell, nbgrader_meta
 from dlcourse.grader.assignment import GradedAssignment
 from dlcourse.grader.probe import probe_calls
-from dlcourse.grader.replay import ReplayError, Verdict, outcome_from, replay, shipped_calls
+from dlcourse.grader.replay import (
+    Outcome,
+    ReplayError,
+    Verdict,
+    outcome_from,
+    replay,
+    shipped_calls,
+)
 from dlcourse.grader.submission import CALL_SECONDS
 from dlcourse.grader.variants import Variant, default_variants_file, load_variants
 from dlcourse.grader.workspace import Workspace, bound_names, environment, scratch_folder
@@ -175,6 +183,29 @@ def _owners(namespace: Mapping[str, Any], names: Iterable[str]) -> dict[types.Co
     return owners
 
 
+class _OnDemand(Sequence):
+    """A test cell's outcomes, each probed when the replay first asks for it.
+
+    The replay stops at the first failing check, so the calls after it are never made: their
+    results could not change the verdict (the calls before it run in the same order as in
+    the sandbox, where the probe makes them all). A bug that hangs in a later call then
+    costs nothing instead of the call's time limit.
+    """
+
+    def __init__(self, probe: Iterator[Outcome], count: int) -> None:
+        self._probe, self._count, self._done = probe, count, []
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, index):
+        if isinstance(index, slice) or not 0 <= index < self._count:
+            raise IndexError(index)
+        while len(self._done) <= index:
+            self._done.append(next(self._probe))
+        return self._done[index]
+
+
 class Prover:
     """Judges made-up submissions of one assignment (see the module's docstring)."""
 
@@ -207,30 +238,32 @@ class Prover:
         return failures
 
     # ----------------------------------------------------------------- one test cell
-    def _probe(self, grade_id: str, namespace: dict, trace: set | None = None) -> list:
-        """The student's outcomes on a test cell's recorded calls, as ``grade`` reads them."""
+    def _probe(self, grade_id: str, namespace: dict) -> Iterator[Outcome]:
+        """The student's outcomes on a test cell's recorded calls, one by one, as ``grade``
+        reads them from the probe's files."""
         assert self.workspace.state is not None
         self.workspace.state.restore()
         calls = pickle.loads(self._shipped[grade_id])
+        for entry, arrays in probe_calls(namespace, calls, CALL_SECONDS):
+            # the same round trip as the probe's index.json and .npy files
+            files = {str(i): array for i, array in enumerate(arrays)}
+            yield outcome_from(json.loads(json.dumps(entry)), files)
+
+    def _traced_probe(self, grade_id: str, namespace: dict, trace: set) -> list[Outcome]:
+        """Every outcome, adding to ``trace`` the code of ``namespace`` that ran."""
+
+        def profile(frame, event, arg):
+            if event == "call" and frame.f_globals is namespace:
+                trace.add(frame.f_code)
+
         previous = sys.getprofile()
-        if trace is not None:
-
-            def profile(frame, event, arg):
-                if event == "call" and frame.f_globals is namespace:
-                    trace.add(frame.f_code)
-
-            sys.setprofile(profile)
+        sys.setprofile(profile)
         try:
-            outcomes = []
-            for entry, arrays in probe_calls(namespace, calls, CALL_SECONDS):
-                # the same round trip as the probe's index.json and .npy files
-                files = {str(i): array for i, array in enumerate(arrays)}
-                outcomes.append(outcome_from(json.loads(json.dumps(entry)), files))
+            return list(self._probe(grade_id, namespace))
         finally:
             sys.setprofile(previous)
-        return outcomes
 
-    def _replay(self, grade_id: str, outcomes: list) -> Verdict:
+    def _replay(self, grade_id: str, outcomes: Sequence[Outcome]) -> Verdict:
         test = self.graded.tests[grade_id]
         try:
             return replay(grade_id, test.source, self.graded.setup, self.graded.names,
@@ -247,7 +280,7 @@ class Prover:
             owners = _owners(namespace, set().union(*map(bound_names, self.reference.values())))
             for grade_id in self.graded.tests:
                 codes: set[types.CodeType] = set()
-                verdict = self._replay(grade_id, self._probe(grade_id, namespace, codes))
+                verdict = self._replay(grade_id, self._traced_probe(grade_id, namespace, codes))
                 reads = {c.function for c in self.graded.recordings[grade_id].calls}
                 for code in codes:
                     reads |= _code_names(code)
@@ -285,7 +318,9 @@ class Prover:
                         failed[grade_id] = self._reference_failed[grade_id]
                     continue
                 probed += 1
-                verdict = self._replay(grade_id, self._probe(grade_id, namespace))
+                with contextlib.closing(self._probe(grade_id, namespace)) as probe:
+                    outcomes = _OnDemand(probe, len(self.graded.recordings[grade_id].calls))
+                    verdict = self._replay(grade_id, outcomes)
                 if not verdict.passed:
                     failed[grade_id] = verdict.message
         return failed, probed
