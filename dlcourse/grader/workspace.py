@@ -18,6 +18,7 @@ numpy's error handling, torch's default dtype and grad mode) between judgements.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import os
 import symtable
@@ -34,20 +35,24 @@ import numpy as np
 AUTOGRADE_ENV = {"NBGRADER_EXECUTION": "autograde"}
 
 
-def bound_names(source: str) -> set[str]:
+@functools.cache
+def bound_names(source: str) -> frozenset[str]:
     """Names a cell binds at its top level: functions, classes, assignments, imports."""
     try:
         table = symtable.symtable(source, "<cell>", "exec")
     except SyntaxError:
-        return set()
-    return {s.get_name() for s in table.get_symbols() if s.is_assigned() or s.is_imported()}
+        return frozenset()
+    symbols = table.get_symbols()
+    return frozenset(s.get_name() for s in symbols if s.is_assigned() or s.is_imported())
 
 
-def _transform(source: str) -> str:
-    """IPython's own translation of magics (``%matplotlib inline``) into Python."""
+@functools.cache
+def _compiled(source: str, filename: str) -> types.CodeType:
+    """A cell's code, magics (``%matplotlib inline``) translated by IPython as in a kernel;
+    compiled once (every submission defines the same reference cells again)."""
     from IPython.core.inputtransformer2 import TransformerManager
 
-    return TransformerManager().transform_cell(source)
+    return compile(TransformerManager().transform_cell(source), filename, "exec")
 
 
 def _ipython() -> Any:
@@ -158,7 +163,7 @@ class Workspace:
     def _exec(source: str, filename: str, namespace: dict) -> str | None:
         """Run one cell; the error it raised, as text, or None."""
         try:
-            exec(compile(_transform(source), filename, "exec"), namespace)
+            exec(_compiled(source, filename), namespace)
         except BaseException as exc:  # noqa: BLE001 - a cell may raise anything, even SystemExit
             if isinstance(exc, KeyboardInterrupt):
                 raise
