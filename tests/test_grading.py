@@ -22,7 +22,7 @@ from types import ModuleType
 import pytest
 
 from dlcourse.build import Course, answer_sources
-from dlcourse.grader.prove import prove
+from dlcourse.grader.prove import exercise_test_cell, prove
 
 from harness import REPO, assignment_notebooks, grade_cell_points
 
@@ -46,10 +46,6 @@ def _graded_assignments() -> list[str]:
 ASSIGNMENTS = _graded_assignments()
 
 
-def _test_cell_of(exercise: str) -> str:
-    return f"test_{exercise}"
-
-
 # ------------------------------------------------------------------ structure
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_every_exercise_has_a_test_cell_and_variants(assignment):
@@ -59,12 +55,12 @@ def test_every_exercise_has_a_test_cell_and_variants(assignment):
     variants = _variants_module(assignment)
     assert len(exercises) >= 8, f"only {len(exercises)} exercises"
     for exercise in exercises:
-        assert points.get(_test_cell_of(exercise), 0) > 0, f"{exercise} has no test cell"
+        assert points.get(exercise_test_cell(exercise), 0) > 0, f"{exercise} has no test cell"
         bugs = variants.BUGGY.get(exercise, {})
         assert len(bugs) >= MIN_BUGGY_PER_EXERCISE, f"{exercise}: {len(bugs)} buggy variants"
         assert variants.CORRECT.get(exercise), f"{exercise}: no correct alternative"
     assert set(variants.BUGGY) <= exercises and set(variants.CORRECT) <= exercises
-    assert set(points) == {_test_cell_of(e) for e in exercises}, "test cells without exercise"
+    assert set(points) == {exercise_test_cell(e) for e in exercises}, "test cells without exercise"
 
 
 # ------------------------------------------------------------------ the proof

@@ -25,7 +25,7 @@ from test_grading import ASSIGNMENTS, _variants_module
 
 from dlcourse.build import answer_sources
 from dlcourse.cli import main
-from dlcourse.grader.prove import open_prover
+from dlcourse.grader.prove import exercise_test_cell, open_prover
 from dlcourse.grader.sandbox import sandbox_available
 
 from harness import REPO, assignment_notebooks, autograde, make_submission
@@ -69,7 +69,7 @@ def _predicted(assignment: str) -> dict[str, set[str]]:
 def _assert_agree(assignment: str, grader: str, failed: dict[str, set[str]]) -> None:
     predicted = _predicted(assignment)
     assert predicted["reference"] == set(), predicted["reference"]
-    assert predicted["blank"] == {f"test_{e}" for e in _variants_module(assignment).BUGGY}
+    assert predicted["blank"] == {exercise_test_cell(e) for e in _variants_module(assignment).BUGGY}
     assert predicted["mix-0"] and predicted["mix-1"], "each mix holds bugs that fail"
     for student, cells in predicted.items():
         assert failed[student] == cells, (

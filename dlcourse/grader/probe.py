@@ -135,13 +135,15 @@ def probe_calls(
                 entry["arrays"] = list(range(len(arrays)))
             except CallTimeout:
                 timed_out.add(name)
-                entry = {"n": n, "error": f"{name} ran past the {seconds:g} s time limit"}
-                arrays = []
+                error = f"{name} ran past the {seconds:g} s time limit"
             except NotImplementedError:
-                entry, arrays = {"n": n, "error": f"{name} is not implemented yet"}, []
+                error = f"{name} is not implemented yet"
             except Exception as exc:
-                entry = {"n": n, "error": f"{name} raised {type(exc).__name__}: {exc}"[:2000]}
-                arrays = []
+                error = f"{name} raised {type(exc).__name__}: {exc}"[:2000]
+            else:
+                error = None
+            if error is not None:  # what was encoded before the failure is dropped
+                entry, arrays = {"n": n, "error": error}, []
             yield entry, arrays
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
