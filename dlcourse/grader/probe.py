@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from dlcourse.grader.tables import FunctionTable, RecordedFunction, UnexpectedInputError
+
 # Paths relative to the sandbox's working folder; the grader uses the same ones.
 CALLS_DIR = Path(".dlcourse/calls")
 RESULTS_DIR = Path(".dlcourse/results")
@@ -33,14 +35,19 @@ class CallTimeout(Exception):
 
 @dataclass(frozen=True)
 class ShippedFunction:
-    """A function argument sent into the sandbox as source (e.g. a reference activation)."""
+    """A function argument sent into the sandbox as source: numpy's own (``tanh = np.tanh``)
+    or an expression a test cell defines that works on the student's own objects. Reference
+    functions never: they are sent as tables of answers (``tables.FunctionTable``)."""
 
     name: str
     source: str
 
 
 def _unship(value: Any) -> Any:
-    """Turn shipped functions back into functions (defined with numpy available as np)."""
+    """Turn shipped functions back into functions: sources are defined with numpy available
+    as np; tables answer from what they recorded (``RecordedFunction``)."""
+    if isinstance(value, FunctionTable):
+        return RecordedFunction(value)
     if isinstance(value, ShippedFunction):
         namespace: dict[str, Any] = {"np": np}
         exec(value.source, namespace)
@@ -138,6 +145,8 @@ def probe_calls(
                 error = f"{name} ran past the {seconds:g} s time limit"
             except NotImplementedError:
                 error = f"{name} is not implemented yet"
+            except UnexpectedInputError as exc:
+                error = f"{name}: {exc}"[:2000]
             except Exception as exc:
                 error = f"{name} raised {type(exc).__name__}: {exc}"[:2000]
             else:

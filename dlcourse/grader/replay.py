@@ -36,6 +36,14 @@ from typing import Any
 import numpy as np
 
 from dlcourse.grader.probe import CALLS_DIR, RESULTS_DIR, ShippedFunction
+from dlcourse.grader.tables import (
+    FunctionTable,
+    TableEntry,
+    apply_in_place,
+    bind,
+    distance,
+    is_plain,
+)
 from dlcourse.grading import ExplainedError
 
 MAX_RESULT_BYTES = 64 * 2**20  # all results of one test cell, arrays included
@@ -82,11 +90,13 @@ def _namespace(setup: str, stubs: dict[str, Callable]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- record
 @dataclass
 class Call:
-    """One call a test cell makes to a student function."""
+    """One call a test cell makes to a student function, and what the functions passed to it
+    answered while the reference ran (``tables``, keyed by the passed function's ``id``)."""
 
     function: str
     args: tuple
     kwargs: dict
+    tables: dict[int, FunctionTable] = field(default_factory=dict)
 
 
 @dataclass
@@ -98,13 +108,81 @@ class Recording:
     error: str | None = None
 
 
+def _is_numpy_function(value: Any) -> bool:
+    return isinstance(value, np.ufunc) or (
+        callable(value) and getattr(np, getattr(value, "__name__", ""), None) is value
+    )
+
+
+def _signature(function: Callable) -> inspect.Signature | None:
+    try:
+        return inspect.signature(function)
+    except (TypeError, ValueError):
+        return None
+
+
+class _Recorder:
+    """Stands in for a function passed to the reference: calls it and logs every call."""
+
+    def __init__(self, function: Callable, table: FunctionTable) -> None:
+        self._function, self._table = function, table
+        self.__name__ = getattr(function, "__name__", "function")
+        self.__qualname__ = getattr(function, "__qualname__", self.__name__)
+        self.__doc__ = getattr(function, "__doc__", None)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        table = self._table
+        if not table.plain:  # it works on other objects: it goes as code (or not at all)
+            return self._function(*args, **kwargs)
+        before = bind(table.signature, args, kwargs)
+        if not is_plain(before):
+            table.plain, table.entries = False, []
+            return self._function(*args, **kwargs)
+        before = copy.deepcopy(before)
+        result = self._function(*args, **kwargs)
+        after = bind(table.signature, args, kwargs)
+        if not (is_plain(result) and is_plain(after)):
+            table.plain, table.entries = False, []
+            return result
+        changed = distance(after, before) != 0.0
+        table.entries.append(
+            TableEntry(before, copy.deepcopy(result), copy.deepcopy(after) if changed else None)
+        )
+        return result
+
+
+def _with_recorders(value: Any, tables: dict[int, FunctionTable]) -> Any:
+    """``value`` with every passed-in function (not numpy's) wrapped in a ``_Recorder``;
+    containers are rebuilt only where they hold a function, so in-place changes to the
+    others still reach the caller."""
+    if callable(value) and not isinstance(value, type) and not _is_numpy_function(value):
+        if id(value) not in tables:
+            tables[id(value)] = FunctionTable(
+                getattr(value, "__name__", "function"), _signature(value)
+            )
+        return _Recorder(value, tables[id(value)])
+    if isinstance(value, tuple | list | dict):
+        items = list(value.items() if isinstance(value, dict) else enumerate(value))
+        wrapped = {k: _with_recorders(v, tables) for k, v in items}
+        if all(wrapped[k] is v for k, v in items):
+            return value
+        if isinstance(value, dict):
+            return type(value)(wrapped) if type(value) is dict else value
+        rebuilt = [wrapped[i] for i in range(len(value))]
+        return tuple(rebuilt) if isinstance(value, tuple) else rebuilt
+    return value
+
+
 def record(cell: str, source: str, setup: str, names: list[str], reference: Any) -> Recording:
-    """Run a test cell against the reference, logging every call to a student function."""
+    """Run a test cell against the reference, logging every call to a student function and
+    every call the reference makes to the functions passed to it."""
     recording = Recording(cell)
 
     def stub_for(name: str) -> Callable:
         def stub(*args, **kwargs):
-            recording.calls.append(Call(name, copy.deepcopy(args), copy.deepcopy(kwargs)))
+            call = Call(name, copy.deepcopy(args), copy.deepcopy(kwargs))
+            recording.calls.append(call)
+            args, kwargs = _with_recorders((args, kwargs), call.tables)
             return getattr(reference, name)(*args, **kwargs)
 
         stub.__name__ = name
@@ -120,26 +198,49 @@ def record(cell: str, source: str, setup: str, names: list[str], reference: Any)
 
 
 # --------------------------------------------------------------------------- ship calls
-def _ship(value: Any) -> Any:
-    """Arguments as the probe gets them: functions become numpy names or source code."""
-    if isinstance(value, np.ufunc) or (
-        callable(value) and getattr(np, getattr(value, "__name__", ""), None) is value
-    ):
+TEST_CELL_MODULE = "__dlcourse_test__"  # the module name of functions a test cell defines
+
+
+def _table_is_plain(table: FunctionTable) -> bool:
+    return table.plain and all(
+        is_plain(e.before) and is_plain(e.result) and (e.after is None or is_plain(e.after))
+        for e in table.entries
+    )
+
+
+def _ship(value: Any, tables: dict[int, FunctionTable] | None = None) -> Any:
+    """Arguments as the probe gets them. A function becomes: numpy's own, by name; a table of
+    the answers it gave the reference (``tables``), when they are plain data; or, for a
+    function the test cell defines whose calls take the student's own objects (an expression
+    of ``Value`` objects), its source. A reference function is never sent as code."""
+    tables = tables if tables is not None else {}
+    if _is_numpy_function(value):
         return ShippedFunction(value.__name__, f"{value.__name__} = np.{value.__name__}\n")
-    if isinstance(value, types.FunctionType):
-        if value.__name__ == "<lambda>":
+    if callable(value) and not isinstance(value, type):
+        name = getattr(value, "__name__", "function")
+        table = tables.get(id(value)) or FunctionTable(name, _signature(value))
+        if _table_is_plain(table):
+            return table
+        if getattr(value, "__module__", None) != TEST_CELL_MODULE or not isinstance(
+            value, types.FunctionType
+        ):
+            raise ReplayError(
+                f"{name} is passed to a student function, but the reference calls it with"
+                " objects that are not plain data: it cannot be sent to the sandbox"
+            )
+        if name == "<lambda>":
             raise ReplayError("pass named functions, not lambdas, to student functions")
         try:
             source = textwrap.dedent(inspect.getsource(value))
         except (OSError, TypeError) as exc:
-            raise ReplayError(f"cannot send function {value.__name__} to the sandbox") from exc
-        return ShippedFunction(value.__name__, source)
+            raise ReplayError(f"cannot send function {name} to the sandbox") from exc
+        return ShippedFunction(name, source)
     if isinstance(value, tuple):
-        return tuple(_ship(v) for v in value)
+        return tuple(_ship(v, tables) for v in value)
     if isinstance(value, list):
-        return [_ship(v) for v in value]
+        return [_ship(v, tables) for v in value]
     if isinstance(value, dict):
-        return {k: _ship(v) for k, v in value.items()}
+        return {k: _ship(v, tables) for k, v in value.items()}
     return value
 
 
@@ -148,7 +249,9 @@ def shipped_calls(recording: Recording) -> bytes:
 
     Pickle is safe in this direction: the grader writes it, the probe reads it.
     """
-    shipped = [(c.function, _ship(c.args), _ship(c.kwargs)) for c in recording.calls]
+    shipped = [
+        (c.function, _ship(c.args, c.tables), _ship(c.kwargs, c.tables)) for c in recording.calls
+    ]
     return pickle.dumps(shipped, protocol=pickle.HIGHEST_PROTOCOL)
 
 
@@ -281,47 +384,6 @@ def _close_arrays(a: Any, b: Any) -> bool:
         return bool(np.allclose(x, y, rtol=1e-5, atol=1e-8, equal_nan=True))
 
 
-def _apply_in_place(target: Any, after: Any) -> None:
-    """Make the caller's arguments look as the student's function left them: arrays are
-    overwritten in place, and dicts and lists get the entries the function set, added or
-    removed (an optimizer filling its state dict, a step replacing ``params[name]``)."""
-    if isinstance(target, np.ndarray) and isinstance(after, np.ndarray):
-        if target.shape == after.shape and target.flags.writeable:
-            with np.errstate(all="ignore"):
-                np.copyto(target, after, casting="unsafe")
-    elif isinstance(target, tuple) and isinstance(after, tuple | list):
-        for t, a in zip(target, after, strict=False):
-            _apply_in_place(t, a)
-    elif isinstance(target, list) and isinstance(after, tuple | list):
-        for i, a in enumerate(after[: len(target)]):
-            target[i] = _updated(target[i], a)
-        del target[len(after) :]
-        target.extend(after[len(target) :])
-    elif isinstance(target, dict) and isinstance(after, dict):
-        for key in [k for k in target if k not in after]:
-            del target[key]
-        for key, value in after.items():
-            target[key] = _updated(target[key], value) if key in target else value
-
-
-def _updated(old: Any, new: Any) -> Any:
-    """The entry of a container after the call: the old object updated in place where it
-    can be (so that other references to it see the change), else the new value."""
-    same_array = (
-        isinstance(old, np.ndarray)
-        and isinstance(new, np.ndarray)
-        and old.shape == new.shape
-        and old.dtype == new.dtype
-        and old.flags.writeable
-    )
-    if same_array or (isinstance(old, dict) and isinstance(new, dict)) or (
-        isinstance(old, list) and isinstance(new, list)
-    ):
-        _apply_in_place(old, new)
-        return old
-    return new
-
-
 @dataclass
 class Verdict:
     """The result of replaying one test cell."""
@@ -362,8 +424,8 @@ def replay(
             outcome = outcomes[i]
             if outcome.error is not None:
                 raise StudentCallError(outcome.error)
-            _apply_in_place(args, outcome.args_after[0])
-            _apply_in_place(kwargs, outcome.args_after[1])
+            apply_in_place(args, outcome.args_after[0])
+            apply_in_place(kwargs, outcome.args_after[1])
             return outcome.result
 
         stub.__name__ = name
