@@ -197,3 +197,12 @@ def test_no_sandbox_is_left_behind(graded):
     stray, cgroups = sandbox_leftovers(range(int(GRADE_ARGS[GRADE_ARGS.index("--jobs") + 1])))
     assert not stray, f"sandbox processes still running: {stray}"
     assert not cgroups, f"cgroups left: {cgroups}"
+
+
+def test_the_class_is_graded_under_its_own_secret_seed(graded):
+    from dlcourse.grader.secret import course_seed, seed_fingerprint
+
+    seed = course_seed(graded["root"])
+    assert seed is not None, "dlcourse grade makes the course's secret seed"
+    inputs = {r["inputs"] for r in graded["results"].values() if r["status"] != "ungradable"}
+    assert inputs == {seed_fingerprint(seed)}

@@ -17,7 +17,7 @@ from dlcourse.build import (
     strip_solution_delimiters,
 )
 from dlcourse.grader.replay import Recording, defined_names, record
-from dlcourse.grading import reference
+from dlcourse.grading import hidden_test_seed, reference
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,9 @@ class GradedAssignment:
     # the stripped sources of the code cells handed out as they are (neither solution nor test
     # cells): the suspicious-code scan skips them while unchanged
     given_code: frozenset[str] = frozenset()
+    # the hidden tests' inputs are drawn under ``hidden_test_seed(seed)``: the course's secret
+    # seed when grading a class (``secret.course_seed``), 0 for the inputs in this repository
+    seed: int = 0
 
     @property
     def notebook_name(self) -> str:
@@ -55,7 +58,8 @@ class GradedAssignment:
         return [name for names in self.function_names.values() for name in names]
 
     @classmethod
-    def load(cls, root: Path, assignment: str) -> GradedAssignment:
+    def load(cls, root: Path, assignment: str, *, seed: int = 0) -> GradedAssignment:
+        """Read the assignment and record its test cells with hidden inputs under ``seed``."""
         from nbgrader.preprocessors import ClearHiddenTests
 
         course = Course(root)
@@ -83,6 +87,7 @@ class GradedAssignment:
                 for c in source.cells
                 if c.cell_type == "code" and not is_solution_cell(c) and not is_test_cell(c)
             ),
+            seed=seed,
         )
         graded.record_all()
         return graded
@@ -96,7 +101,8 @@ class GradedAssignment:
         ref = reference(self.assignment)
         failures = {}
         for grade_id, test in self.tests.items():
-            recording = record(grade_id, test.source, self.setup, self.names, ref)
+            with hidden_test_seed(self.seed):
+                recording = record(grade_id, test.source, self.setup, self.names, ref)
             if recording.error:
                 if strict:
                     raise RuntimeError(

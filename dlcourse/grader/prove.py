@@ -295,9 +295,7 @@ class Prover:
             self._reference_failed.setdefault(exercise_test_cell(grade_id), error)
         return dict(self._reference_failed)
 
-    def judge(
-        self, cells: Mapping[str, str], *, narrow: bool = True
-    ) -> tuple[dict[str, str], int]:
+    def judge(self, cells: Mapping[str, str], *, narrow: bool = True) -> tuple[dict[str, str], int]:
         """Judge a submission whose answer cells ``cells`` replace the reference's.
 
         Returns the failing test cells (grade_id -> message; every other test cell passes)
@@ -347,6 +345,7 @@ def candidates(prover: Prover, variants: Iterable[Variant]) -> list[Candidate]:
 
 def _assess(proof: Proof, candidate: Candidate, failed: Mapping[str, str], seed: int) -> None:
     """Tally one judged submission and record what it proves wrong."""
+
     def problem(kind: str, exercise: str, message: str) -> None:
         label = candidate.label + (f" ({candidate.origin})" if candidate.origin else "")
         proof.problems.append(Problem(kind, exercise, label, message, seed))
@@ -382,18 +381,20 @@ def prove(
     exercise: str | None = None,
     variants_files: Iterable[Path] = (),
     use_default_variants: bool = True,
-    seeds: int = 1,
+    seeds: int | Sequence[int] = 1,
     progress: Callable[[Iterable, int, str], Iterable] | None = None,
 ) -> Proof:
     """Prove the hidden tests of ``assignment`` with its variants (and ``variants_files``).
 
     ``exercise`` limits the proof to one answer cell's grade_id; ``seeds`` proves the hidden
-    tests under ``hidden_test_seed`` 0 to seeds-1. ``progress(iterable, total, description)``
+    tests under ``hidden_test_seed`` 0 to seeds-1 (or under each seed of a sequence: a
+    course's secret seed, for instance). ``progress(iterable, total, description)``
     may wrap the loop over submissions (a progress bar).
     """
-    if seeds < 1:
-        raise ValueError("seeds must be at least 1")
-    proof = Proof(assignment, seeds=seeds)
+    seed_list = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
+    if not seed_list or min(seed_list) < 0:
+        raise ValueError("seeds must be at least 1 (or a sequence of seeds >= 0)")
+    proof = Proof(assignment, seeds=len(seed_list))
     start = time.perf_counter()
     with open_prover(root, assignment) as prover:
         proof.seconds["given code"] = prover.seconds_given
@@ -420,9 +421,10 @@ def prove(
         if exercise:
             variants = [v for v in variants if v.exercise == exercise]
         todo = candidates(prover, variants)
-        for seed in range(seeds):
+        for seed in seed_list:
             with hidden_test_seed(seed):
-                if seed:
+                if seed != prover.graded.seed:
+                    prover.graded.seed = seed
                     prover.record()
                 _prove_seed(proof, prover, todo, seed, progress)
     proof.seconds["judging"] = time.perf_counter() - start - proof.seconds["given code"]

@@ -29,6 +29,7 @@ from tqdm.auto import tqdm
 from dlcourse.build import nbgrader_command
 from dlcourse.grader.assignment import GradedAssignment
 from dlcourse.grader.sandbox import Limits
+from dlcourse.grader.secret import course_seed, seed_fingerprint
 from dlcourse.grader.submission import UNGRADABLE, Result, file_sha256, grade_submission
 
 CSV_FIELDS = ("student_id", "assignment", "score", "max_score", "status", "reason", "flags")
@@ -74,13 +75,13 @@ _ASSIGNMENT: GradedAssignment | None = None
 _SLOT = 0  # this worker's sandbox slot (its own uid and cgroups): one per worker process
 
 
-def _init_worker(root: str, assignment: str, counter) -> None:
+def _init_worker(root: str, assignment: str, counter, seed: int) -> None:
     global _ASSIGNMENT, _SLOT
     with counter.get_lock():
         _SLOT = counter.value
         counter.value += 1
     os.environ["DLCOURSE_SOLUTIONS"] = str(Path(root) / "solutions")
-    _ASSIGNMENT = GradedAssignment.load(Path(root), assignment)
+    _ASSIGNMENT = GradedAssignment.load(Path(root), assignment, seed=seed)
 
 
 def _grade_one(student: str, path: str, autograded: str, limits: Limits) -> dict:
@@ -123,6 +124,9 @@ def grade_class(
     a student whose saved result matches the same submission file is not graded again."""
     paths = Paths(root, assignment)
     limits = limits or Limits()
+    seed = course_seed(root, create=True)  # this class's hidden inputs (see secret.py)
+    assert seed is not None
+    inputs = seed_fingerprint(seed)
     wanted = students or paths.students()
     todo, done = [], {}
     for student in wanted:
@@ -131,7 +135,7 @@ def grade_class(
             done[student] = Result(student, assignment, UNGRADABLE, reason="no notebook found")
             continue
         saved = _load(paths.results / f"{student}.json")
-        if not force and saved and saved.sha256 == file_sha256(path):
+        if not force and saved and saved.sha256 == file_sha256(path) and saved.inputs == inputs:
             done[student] = saved
             continue
         todo.append((student, path))
@@ -146,7 +150,7 @@ def grade_class(
     )
     counter = context.Value("i", 0)
     with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
-                             initargs=(str(root), assignment, counter)) as pool:  # fmt: skip
+                             initargs=(str(root), assignment, counter, seed)) as pool:  # fmt: skip
         futures = {
             pool.submit(_grade_one, s, str(p), str(paths.autograded), limits): s for s, p in todo
         }

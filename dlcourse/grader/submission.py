@@ -21,6 +21,8 @@ from dlcourse.grader.probe import CONFIG
 from dlcourse.grader.replay import read_results, replay, write_calls
 from dlcourse.grader.sandbox import Limits, execute_in_sandbox
 from dlcourse.grader.scan import scan
+from dlcourse.grader.secret import seed_fingerprint
+from dlcourse.grading import hidden_test_seed
 
 GRADED, INCOMPLETE, UNGRADABLE = "graded", "incomplete", "ungradable"
 CALL_SECONDS = 10.0  # one call of a student function during the tests
@@ -41,6 +43,7 @@ class Result:
     sha256: str = ""
     seconds: float = 0.0
     isolation: str = ""
+    inputs: str = ""  # the fingerprint of the secret seed the hidden inputs were drawn with
 
     @classmethod
     def zero(cls, student: str, assignment: GradedAssignment, status: str, **kwargs) -> Result:
@@ -132,6 +135,7 @@ def grade_submission(
     notebook under ``autograded_dir``; return the result."""
     start = time.perf_counter()
     result = Result.zero(student, assignment, GRADED, sha256=file_sha256(path))
+    result.inputs = seed_fingerprint(assignment.seed)
     try:
         submission = read_submission(path)
     except UngradableError as exc:
@@ -160,10 +164,11 @@ def grade_submission(
             result.status, result.reason = INCOMPLETE, execution.reason
         for grade_id, test in assignment.tests.items():
             outcomes = read_results(workdir, grade_id)
-            verdict = replay(
-                grade_id, test.source, assignment.setup, assignment.names,
-                assignment.recordings[grade_id], outcomes,
-            )  # fmt: skip
+            with hidden_test_seed(assignment.seed):  # the inputs drawn as when recorded
+                verdict = replay(
+                    grade_id, test.source, assignment.setup, assignment.names,
+                    assignment.recordings[grade_id], outcomes,
+                )  # fmt: skip
             if verdict.passed:
                 result.scores[grade_id] = test.points
             else:
