@@ -115,7 +115,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
         os.environ[DATA_ENV] = str(Path(args.data).expanduser().resolve())
     limits = Limits(
         memory_mb=args.memory_mb, wall_seconds=args.wall_seconds, cell_seconds=args.cell_seconds,
-        cpu_seconds=args.cpu_seconds, max_processes=args.max_processes,
+        cpu_seconds=args.cpu_seconds, max_processes=args.max_processes, disk_mb=args.disk_mb,
     )  # fmt: skip
     start = time.perf_counter()
     results = grade_class(
@@ -221,8 +221,12 @@ def make_parser() -> argparse.ArgumentParser:
                    "mistakes; repeatable")  # fmt: skip
     p.add_argument("--no-default-variants", action="store_true",
                    help="leave out the course's tests/variants/a<id>.py")  # fmt: skip
-    p.add_argument("--seeds", type=_positive, default=1,
-                   help="prove under N draws of the hidden tests' random inputs (default 1)")
+    p.add_argument(
+        "--seeds",
+        type=_positive,
+        default=1,
+        help="prove under N draws of the hidden tests' random inputs (default 1)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_prove)
 
@@ -238,6 +242,12 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--cell-seconds", type=int, default=120)
     p.add_argument("--cpu-seconds", type=int, default=600)
     p.add_argument("--max-processes", type=int, default=64)
+    p.add_argument(
+        "--disk-mb",
+        type=int,
+        default=512,
+        help="what one notebook may write to disk, in all (default 512; counts as memory too)",
+    )
     p.add_argument(
         "--data",
         help="data folder visible read-only to the notebooks (default: $DLCOURSE_DATA)",

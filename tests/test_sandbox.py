@@ -7,6 +7,7 @@ module is skipped, with the reason, where ``sandbox_available()`` says it cannot
 from __future__ import annotations
 
 import os
+import pickle
 import resource
 import socket
 import subprocess
@@ -17,9 +18,11 @@ import types
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
-from dlcourse.grader import sandbox
+from dlcourse.grader import probe, sandbox
+from dlcourse.grader.replay import probe_source, read_results
 from dlcourse.grader.sandbox import (
     SANDBOX_UID_BASE,
     TOOLKIT_MOUNT,
@@ -444,6 +447,144 @@ def test_without_a_writable_cgroup_rlimits_take_over(tmp_path, monkeypatch):
     assert "nproc 32" in execution.isolation
     assert _text(nb.cells[0]) == "3.0\n"
     assert execution.status != "ok" or "BlockingIOError" in _errors(nb.cells[1])
+
+
+# --------------------------------------------------------------------------- the disk cap
+# Writes 100 MiB files until a write fails (at most 2 GiB), then says how far it got.
+_FILL_THE_DISK = (
+    "written = 0\n"
+    "try:\n"
+    "    for i in range(20):\n"
+    "        with open(f'fill{i}', 'wb') as f:\n"
+    "            f.write(b'x' * 100 * 2**20)\n"
+    "        written += 100\n"
+    "except OSError as exc:\n"
+    "    print(exc.strerror)\n"
+    "print('wrote', written, 'MiB')"
+)
+
+
+def _mounted(folder: Path) -> bool:
+    points = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
+    return str(folder) in points
+
+
+def _held_mb(folder: Path) -> float:
+    """The disk space what is in ``folder`` takes (allocated blocks)."""
+    blocks = sum(
+        os.lstat(os.path.join(parent, name)).st_blocks
+        for parent, dirs, files in os.walk(folder)
+        for name in dirs + files
+    )
+    return blocks * 512 / 2**20
+
+
+@pytest.mark.slow
+def test_a_notebook_that_fills_the_disk_gets_no_space_on_its_own_tmpfs(tmp_path):
+    limits = Limits(disk_mb=300, file_mb=256)
+    start = time.monotonic()
+    with sandbox.scratch_folder(limits) as scratch:
+        if not _mounted(scratch):
+            pytest.skip("no tmpfs can be mounted here (no CAP_SYS_ADMIN)")
+        workdir = scratch / "work"
+        workdir.mkdir()
+        nb = _notebook(_FILL_THE_DISK, "print('next')")
+        execution = execute_in_sandbox(nb, workdir, limits, slot=SLOT)
+        held = _held_mb(scratch)
+        assert os.stat(scratch).st_dev != os.stat(scratch.parent).st_dev  # not the host's disk
+    assert time.monotonic() - start < 20
+    assert execution.status == "disk", execution.reason
+    assert execution.reason.startswith("the notebook filled its 300 MiB of disk")
+    assert "all 2 code cells ran" in execution.reason
+    assert "workdir on a 300 MiB filesystem" in execution.isolation
+    error, wrote = _text(nb.cells[0]).splitlines()
+    assert error == "No space left on device"
+    assert wrote in ("wrote 200 MiB", "wrote 300 MiB")  # the cap, less what else is there
+    assert _text(nb.cells[1]) == "next\n"  # a full disk is an error the notebook sees
+    assert 299 < held <= 300
+    assert not _mounted(scratch) and not scratch.exists()  # unmounted and removed
+
+
+@pytest.mark.slow
+def test_without_a_tmpfs_a_watchdog_stops_a_notebook_that_fills_the_disk(tmp_path, monkeypatch):
+    def refuse(folder: Path, limits: Limits) -> None:
+        raise PermissionError(1, "Operation not permitted")  # as without CAP_SYS_ADMIN
+
+    monkeypatch.setattr(sandbox, "_mount_tmpfs", refuse)
+    limits = Limits(disk_mb=300, file_mb=256)
+    start = time.monotonic()
+    with sandbox.scratch_folder(limits) as scratch:
+        assert not _mounted(scratch)
+        workdir = scratch / "work"
+        workdir.mkdir()
+        nb = _notebook(_FILL_THE_DISK, "print('next')")
+        execution = execute_in_sandbox(nb, workdir, limits, slot=SLOT)
+        held = _held_mb(scratch)
+    assert time.monotonic() - start < 20
+    assert execution.status == "disk", execution.reason
+    assert execution.reason.startswith("the notebook wrote more than 300 MiB to disk")
+    assert "in cell 1 and was stopped" in execution.reason
+    assert "no size-limited filesystem for the workdir" in execution.isolation
+    assert _errors(nb.cells[0]) == ["SandboxStopped"]
+    assert _errors(nb.cells[1]) == ["NotExecuted"]
+    # What gets through is what is written between two checks (the sandbox writes ~1 GB/s).
+    assert 300 < held < 300 + 500, held
+    assert not scratch.exists()
+
+
+@pytest.mark.slow
+def test_results_written_before_the_disk_filled_are_read(tmp_path):
+    limits = Limits(disk_mb=16, file_mb=64)
+    with sandbox.scratch_folder(limits) as scratch:
+        if not _mounted(scratch):
+            pytest.skip("no tmpfs can be mounted here (no CAP_SYS_ADMIN)")
+        workdir = scratch / "work"
+        (workdir / probe.CALLS_DIR).mkdir(parents=True)
+        calls = [("double", (np.arange(1000.0) + n,), {}) for n in range(4)]
+        (workdir / probe.CALLS_DIR / "t.pkl").write_bytes(pickle.dumps(calls))
+        nb = _notebook(
+            # The third call fills the disk: its results cannot be written.
+            "calls = 0\n"
+            "def double(x):\n"
+            "    global calls\n"
+            "    calls += 1\n"
+            "    if calls == 3:\n"
+            "        try:\n"
+            "            with open('fill', 'wb') as f:\n"
+            "                while True:\n"
+            "                    f.write(b'x' * 2**20)\n"
+            "        except OSError:\n"
+            "            pass\n"
+            "    return x * 2",
+            probe_source("t"),
+        )
+        execution = execute_in_sandbox(nb, workdir, limits, slot=SLOT)
+        outcomes = read_results(workdir, "t")
+    assert execution.status == "disk", execution.reason
+    assert _errors(nb.cells[1]) == ["OSError"]  # the probe could not save the third call
+    assert [o.error for o in outcomes] == [None, None]  # the first two are intact
+    for n, outcome in enumerate(outcomes):
+        np.testing.assert_array_equal(outcome.result, (np.arange(1000.0) + n) * 2)
+
+
+def test_a_scratch_tmpfs_left_by_a_grader_that_died_is_removed():
+    crashed = (
+        "import os\n"
+        "from dlcourse.grader import sandbox\n"
+        "scratch = sandbox.scratch_folder(sandbox.Limits(disk_mb=8))\n"
+        "folder = scratch.__enter__()\n"
+        "print(folder, flush=True)\n"
+        "os.kill(os.getpid(), 9)"
+    )
+    run = subprocess.run([sys.executable, "-c", crashed], capture_output=True, text=True)
+    assert run.returncode == -9, run.stderr
+    stale = Path(run.stdout.strip())
+    if not _mounted(stale):
+        pytest.skip("no tmpfs can be mounted here (no CAP_SYS_ADMIN)")
+    with sandbox.scratch_folder(Limits(disk_mb=8)) as fresh:
+        assert _mounted(fresh)
+        assert not _mounted(stale) and not stale.exists()
+    assert not _mounted(fresh) and not fresh.exists()
 
 
 # --------------------------------------------------------------------------- output caps

@@ -11,8 +11,9 @@ nbgrader: cell errors do not stop the run) in a fresh IPython kernel that is con
   (bound alone at ``/opt/dlcourse-toolkit/dlcourse``, never the repository that holds the
   gradebook and the solutions; a ``solutions`` package installed into site-packages is
   hidden under an empty tmpfs), plus the caller's ``readonly`` paths; writable: only
-  ``workdir`` (the cwd and ``HOME``) and fresh tmpfs ``/tmp`` and ``/dev/shm`` (sized to the
-  memory limit); a cleared environment; ``--die-with-parent``, ``--new-session``.
+  ``workdir`` (the cwd and ``HOME``) and fresh tmpfs ``/tmp`` and ``/dev/shm`` (each sized
+  to ``min(memory_mb, disk_mb)``: they are memory, charged to the run's cgroup, and gone with
+  the sandbox); a cleared environment; ``--die-with-parent``, ``--new-session``.
 - **an unprivileged uid**: inside the sandbox ``setpriv`` switches to uid/gid
   ``SANDBOX_UID_BASE + slot`` with no groups and no capabilities (``NoNewPrivs`` is set by
   bwrap). ``workdir`` is handed to that uid for the run and given back afterwards, made safe
@@ -23,7 +24,22 @@ nbgrader: cell errors do not stop the run) in a fresh IPython kernel that is con
   tasks (fork bombs). The kernel is moved into it before it starts. Without a writable
   cgroup the run falls back to ``RLIMIT_AS`` and ``RLIMIT_NPROC`` (per uid, so per slot) and
   ``Execution.isolation`` says so.
-- **rlimits**: ``RLIMIT_CPU`` (per process), ``RLIMIT_FSIZE``, ``RLIMIT_CORE = 0``.
+- **rlimits**: ``RLIMIT_CPU`` (per process), ``RLIMIT_FSIZE`` (``file_mb``, each file),
+  ``RLIMIT_CORE = 0``.
+- **a disk cap**: what a run leaves in ``workdir`` is limited to ``disk_mb`` in all (and
+  ``disk_mb * 64`` files and folders). ``scratch_folder(limits)`` gives the caller a folder
+  on a fresh tmpfs of that size (``nosuid,nodev``, mode 0700) mounted on the host for the
+  ``with`` block and unmounted when it ends, whatever happens (one left by a grader that died
+  is removed by the next); a workdir made inside it fills up: writes past the cap fail with
+  ``ENOSPC`` inside the sandbox, the run goes on and is reported as ``"disk"``. Its pages are
+  memory, charged to the cgroup of the process that wrote them: a run's files count against
+  ``memory_mb`` too, and nothing reaches the grader's disk. A workdir on a filesystem no
+  larger than ``disk_mb`` is capped by it all the same. Any other workdir (and the scratch
+  folder where no tmpfs can be mounted: no ``CAP_SYS_ADMIN``) is watched instead, as
+  ``Execution.isolation`` says: every ``DISK_POLL_SECONDS`` the blocks it holds are summed
+  (hard links once, links not followed) and a run past the cap, or with folders nested more
+  than ``_MAX_FOLDER_DEPTH`` deep, is killed (``"disk"``); that cap is approximate (what is
+  written between two checks gets through).
 - **watchdogs**: a cell past ``cell_seconds`` is interrupted (an ``interrupt_request``
   message: jupyter's SIGINT to the process group would reach bwrap, not the kernel) and the
   run goes on; a cell that
@@ -51,9 +67,9 @@ Requirements: Linux, root (to switch to the per-slot uid and to manage cgroups),
 (util-linux).
 Concurrent runs should use different ``slot`` numbers (a run waits while another run, in any
 process, holds its slot); uids ``SANDBOX_UID_BASE + slot`` must not belong to anyone else
-(processes of that uid are killed after each run). The total size of what a run writes to
-``workdir`` is not limited (only each file, by ``file_mb``): put workdirs on a filesystem
-that can take it, or one with a quota.
+(processes of that uid are killed after each run). Mounting the scratch tmpfs needs
+``CAP_SYS_ADMIN`` (root outside an unprivileged container); without it the disk watchdog
+takes over.
 """
 
 from __future__ import annotations
@@ -62,11 +78,14 @@ import asyncio
 import atexit
 import concurrent.futures
 import contextlib
+import ctypes
+import errno
 import fcntl
 import functools
 import importlib.util
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -97,6 +116,7 @@ from traitlets import Integer, default
 import dlcourse
 
 __all__ = [
+    "DISK_POLL_SECONDS",
     "MAX_OUTPUTS_PER_CELL",
     "SANDBOX_UID_BASE",
     "TOOLKIT_MOUNT",
@@ -104,6 +124,7 @@ __all__ = [
     "Limits",
     "execute_in_sandbox",
     "sandbox_available",
+    "scratch_folder",
 ]
 
 SANDBOX_UID_BASE = 60000
@@ -136,6 +157,11 @@ _ETC_ENTRIES = (
     "timezone",
 )
 _SYSTEM_DIRS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+DISK_POLL_SECONDS = 0.05  # how often the run's disk use is checked (at most)
+_FILES_PER_MB = 64  # a run may make disk_mb * 64 files and folders
+_MAX_FOLDER_DEPTH = 128  # deeper folders stop a watched run (the walk is bounded)
+_FULL_BYTES = 2**20  # a filesystem with less free space than this (or 1/64) is full
+_SCRATCH_SOURCE = "dlcourse-scratch"  # the tmpfs's source name, then "-<pid of the grader>"
 
 # Runs in the kernel at startup (IPython exec_lines): cap each stream message near the source,
 # so that a print of 50 MB arrives as one (capped) message rather than being refused whole.
@@ -179,7 +205,8 @@ class Limits:
     wall_seconds: int = 600  # the whole notebook; past it the sandbox is killed
     cell_seconds: int = 120  # one cell; past it the cell is interrupted and the run goes on
     output_bytes: int = 200_000  # per cell; output beyond is dropped with a note
-    file_mb: int = 256  # RLIMIT_FSIZE
+    file_mb: int = 256  # RLIMIT_FSIZE: each file
+    disk_mb: int = 512  # all the files a run leaves in its workdir (see scratch_folder)
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():
@@ -191,7 +218,7 @@ class Limits:
 class Execution:
     """How a sandboxed run ended."""
 
-    status: str  # "ok" | "timeout" | "memory" | "kernel_died" | "sandbox_error"
+    status: str  # "ok" | "timeout" | "memory" | "disk" | "kernel_died" | "sandbox_error"
     reason: str  # human readable
     seconds: float
     isolation: str  # which mechanisms were used
@@ -248,6 +275,8 @@ def execute_in_sandbox(
     ``workdir`` (created by the caller, one per submission) is the kernel's cwd and ``HOME``
     and the only writable place besides ``/tmp``; what the run leaves there is kept, owned by
     ``workdir``'s owner again, except symlinks it made, FIFOs and sockets (removed).
+    What the run leaves there is capped at ``limits.disk_mb``: by the filesystem when
+    ``workdir`` is in a ``scratch_folder`` (a tmpfs of that size), else by a watchdog.
     ``readonly`` paths are bound read-only at the same place (e.g. a data folder); ``env``
     adds variables to the kernel's otherwise cleared environment, in which
     ``NBGRADER_EXECUTION=autograde`` is set as nbgrader does.
@@ -357,7 +386,7 @@ def _bwrap_argv(
     """The bwrap + setpriv command line; the kernel command is appended to it."""
     bwrap, setpriv = shutil.which("bwrap"), shutil.which("setpriv")
     assert bwrap is not None and setpriv is not None
-    tmpfs_size = str(limits.memory_mb * 2**20)
+    tmpfs_size = str(min(limits.memory_mb, limits.disk_mb) * 2**20)
     argv = [
         bwrap,
         "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
@@ -640,6 +669,174 @@ def _pids_of_uid(uid: int) -> list[int]:
     return found
 
 
+# --------------------------------------------------------------------------- disk
+_MS_NOSUID, _MS_NODEV, _MNT_DETACH = 2, 4, 2
+
+
+@contextlib.contextmanager
+def scratch_folder(
+    limits: Limits = Limits(),  # noqa: B008 (frozen)
+    *,
+    prefix: str = "dlcourse-scratch-",
+) -> Iterator[Path]:
+    """A fresh empty folder (root's, mode 0700) for the ``with`` block, to hold a run's
+    ``workdir`` (and the caller's files for it), then removed with everything in it.
+
+    It is a tmpfs of ``limits.disk_mb`` (and ``disk_mb * 64`` files and folders), ``nosuid``
+    and ``nodev``, mounted on the host for the block and unmounted in any case when it ends,
+    so what a run writes never reaches the grader's disk and past the cap fails with
+    ``ENOSPC``; read what the run left before the block ends. Where no tmpfs can be mounted
+    (no ``CAP_SYS_ADMIN``) the folder is a plain one and ``execute_in_sandbox`` watches the
+    workdir's size instead (``Execution.isolation`` says which). Mounts left by a grader
+    that died (``dlcourse-scratch-<pid>`` with that pid gone) are removed first.
+    """
+    folder = Path(tempfile.mkdtemp(prefix=prefix)).resolve()
+    mounted = False
+    try:
+        _remove_stale_scratch_mounts()
+        with contextlib.suppress(OSError):  # no CAP_SYS_ADMIN: the watchdog takes over
+            _mount_tmpfs(folder, limits)
+            mounted = True
+        yield folder
+    finally:
+        if mounted:
+            _unmount(folder)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@functools.lru_cache(maxsize=1)
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _mount_tmpfs(folder: Path, limits: Limits) -> None:
+    """Mount a tmpfs of ``limits.disk_mb`` on ``folder``; OSError where that is impossible."""
+    source = f"{_SCRATCH_SOURCE}-{os.getpid()}"
+    options = f"size={limits.disk_mb}m,nr_inodes={_max_files(limits)},mode=0700"
+    flags = _MS_NOSUID | _MS_NODEV
+    if _libc().mount(source.encode(), os.fsencode(folder), b"tmpfs", flags, options.encode()):
+        code = ctypes.get_errno()
+        raise OSError(code, f"cannot mount a tmpfs on {folder}: {os.strerror(code)}")
+
+
+def _unmount(folder: Path | str) -> None:
+    """Unmount ``folder`` (detached, if something still uses it); nothing if not mounted."""
+    path = os.fsencode(folder)
+    if _libc().umount2(path, 0) and ctypes.get_errno() == errno.EBUSY:
+        _libc().umount2(path, _MNT_DETACH)
+
+
+def _scratch_mounts() -> list[tuple[str, int]]:
+    """The scratch tmpfs mounted in this mount namespace: (mount point, grader pid)."""
+    found = []
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/mountinfo").read_text().splitlines():
+            left, _, right = line.partition(" - ")
+            fields, after = left.split(), right.split()
+            if len(fields) < 5 or len(after) < 2 or after[0] != "tmpfs":
+                continue
+            name, _, pid = after[1].rpartition("-")
+            if name == _SCRATCH_SOURCE and pid.isdigit():
+                # The kernel writes a space as \040, a backslash as \134, ...
+                point = re.sub(
+                    rb"\\([0-7]{3})", lambda m: bytes([int(m[1], 8)]), os.fsencode(fields[4])
+                )
+                found.append((os.fsdecode(point), int(pid)))
+    return found
+
+
+def _remove_stale_scratch_mounts() -> None:
+    """Unmount and remove the scratch folders of graders that died."""
+    for point, pid in _scratch_mounts():
+        if not _alive(pid):
+            _unmount(point)
+            with contextlib.suppress(OSError):
+                os.rmdir(point)
+
+
+def _max_files(limits: Limits) -> int:
+    return limits.disk_mb * _FILES_PER_MB
+
+
+def _disk_usage(root: Path, max_entries: int) -> tuple[int, int, bool]:
+    """What ``root`` holds: (bytes of the blocks allocated, files and folders, whether folders
+    nest more than ``_MAX_FOLDER_DEPTH`` deep). Links are not followed and folders are
+    opened relative to their parent (no path length limit); hard links count once. Counting
+    stops past ``max_entries`` or that depth."""
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+    seen: set[tuple[int, int]] = set()
+    used = entries = 0
+    too_deep = False
+
+    def walk(fd: int, depth: int) -> None:
+        nonlocal used, entries, too_deep
+        folders = []
+        with os.scandir(fd) as listing:
+            for entry in listing:
+                try:
+                    info = entry.stat(follow_symlinks=False)
+                except OSError:  # removed meanwhile
+                    continue
+                entries += 1
+                if entries > max_entries:
+                    return
+                if stat.S_ISDIR(info.st_mode):
+                    folders.append(entry.name)
+                elif info.st_nlink > 1:
+                    if (info.st_dev, info.st_ino) in seen:
+                        continue
+                    seen.add((info.st_dev, info.st_ino))
+                used += info.st_blocks * 512
+        for name in folders:
+            if depth >= _MAX_FOLDER_DEPTH:
+                too_deep = True
+                return
+            try:
+                child = os.open(name, flags, dir_fd=fd)
+            except OSError:  # removed or replaced meanwhile
+                continue
+            try:
+                walk(child, depth + 1)
+            finally:
+                os.close(child)
+            if entries > max_entries or too_deep:
+                return
+
+    try:
+        top = os.open(root, flags)
+    except OSError:
+        return 0, 0, False
+    try:
+        walk(top, 0)
+    except OSError:
+        pass  # a folder that went away while being listed: what was counted stands
+    finally:
+        os.close(top)
+    return used, entries, too_deep
+
+
+async def _watch_disk(sandbox: _Sandbox) -> None:
+    """The disk watchdog: checks the run's disk use every ``DISK_POLL_SECONDS`` until
+    cancelled or until it has killed the sandbox."""
+    pause = DISK_POLL_SECONDS
+    while not sandbox.expired and not sandbox.disk_killed:
+        await asyncio.sleep(pause)
+        if sandbox.disk_filesystem_mb is not None:
+            sandbox.check_disk()  # one statvfs
+            continue
+        # The walk runs in a thread (the loop goes on reading the kernel's messages); a long
+        # one (many files) makes the checks rarer, so that they take at most a quarter of
+        # a core.
+        began = time.monotonic()
+        walk = asyncio.ensure_future(asyncio.to_thread(sandbox.check_disk, kill=True))
+        try:
+            await asyncio.shield(walk)
+        except asyncio.CancelledError:
+            await walk  # never leave it running while the sandbox is closed
+            raise
+        pause = max(DISK_POLL_SECONDS, 3 * (time.monotonic() - began))
+
+
 # --------------------------------------------------------------------------- one run
 class _Sandbox:
     """Everything one run owns outside the kernel: a private folder (the ipc sockets, the
@@ -659,11 +856,18 @@ class _Sandbox:
         self.env = dict(env or {})
         self.process: subprocess.Popen | None = None
         self.expired = False
+        self.disk_over = ""  # how the run went past its disk cap, if it did
+        self.disk_killed = False  # whether the disk watchdog killed the sandbox for it
         self.oom_kills = self.refused_forks = 0
         self.final_log = ""
         self.max_message_bytes = max(_MIN_MESSAGE_BYTES, 4 * limits.output_bytes)
         owner = workdir.stat()
         self.owner = (owner.st_uid, owner.st_gid)
+        # A filesystem no larger than the cap caps the run by itself (scratch_folder's tmpfs);
+        # on any other the watchdog measures the workdir.
+        fs = os.statvfs(workdir)
+        size_mb = fs.f_blocks * fs.f_frsize // 2**20
+        self.disk_filesystem_mb = size_mb if size_mb <= limits.disk_mb else None
         tmp = tempfile.gettempdir()
         if len(tmp) > 40:  # unix socket paths are limited to 107 bytes
             tmp = "/tmp"
@@ -697,12 +901,60 @@ class _Sandbox:
             "no capabilities)"
         )
         rlimits = f"rlimits cpu {self.limits.cpu_seconds} s, fsize {self.limits.file_mb} MB"
+        if self.disk_filesystem_mb is not None:
+            disk = f"workdir on a {self.disk_filesystem_mb} MiB filesystem"
+        else:
+            disk = (
+                f"no size-limited filesystem for the workdir: its size is checked every "
+                f"{DISK_POLL_SECONDS:g} s (disk {self.limits.disk_mb} MiB)"
+            )
         if self.cgroup is not None:
-            return f"{confinement}, {self.cgroup.describe()}, {rlimits}"
+            return f"{confinement}, {self.cgroup.describe()}, {rlimits}, {disk}"
         return (
             f"{confinement}, no writable cgroup: rlimits address space {self.limits.memory_mb}"
             f" MB per process, nproc {self.limits.max_processes} for uid {self.uid}, "
-            f"cpu {self.limits.cpu_seconds} s, fsize {self.limits.file_mb} MB"
+            f"cpu {self.limits.cpu_seconds} s, fsize {self.limits.file_mb} MB, {disk}"
+        )
+
+    def check_disk(self, *, kill: bool = False) -> None:
+        """Note whether the run went past its disk cap (``disk_over``): its filesystem is
+        full, or (no such filesystem) the workdir holds more than the cap; then, with
+        ``kill``, kill the sandbox (the watchdog)."""
+        limits = self.limits
+        if self.disk_filesystem_mb is not None:
+            with contextlib.suppress(OSError):
+                fs = os.statvfs(self.workdir)
+                if fs.f_favail == 0:
+                    self.disk_over = (
+                        f"made as many files and folders as it may ({_max_files(limits)}): "
+                        "making more failed ('No space left on device')"
+                    )
+                elif fs.f_bavail < min(_FULL_BYTES // fs.f_frsize, fs.f_blocks // 64):
+                    self.disk_over = (
+                        f"filled its {self.disk_filesystem_mb} MiB of disk: writing more "
+                        "failed ('No space left on device')"
+                    )
+            return
+        used, entries, too_deep = _disk_usage(self.workdir, _max_files(limits))
+        if used > limits.disk_mb * 2**20:
+            over = f"wrote more than {limits.disk_mb} MiB to disk ({used / 2**20:.0f} MiB)"
+        elif entries > _max_files(limits):
+            over = f"made more than {_max_files(limits)} files and folders"
+        elif too_deep:
+            over = f"made folders nested more than {_MAX_FOLDER_DEPTH} deep"
+        else:
+            return
+        self.disk_over = over
+        if kill and self.process is not None and not self.expired:
+            self.disk_killed = True
+            self.kill()
+
+    def describe_disk_limit(self) -> str:
+        """The rule a run that went past its disk cap broke, for ``Execution.reason``."""
+        limits = self.limits
+        return (
+            f"the files a run leaves are limited to {limits.disk_mb} MiB and "
+            f"{_max_files(limits)} files and folders in all, {limits.file_mb} MiB each"
         )
 
     def command(self, kernel_cmd: list[str]) -> list[str]:
@@ -1115,6 +1367,7 @@ async def _execute(
         resources={"metadata": {"path": str(workdir)}},
     )
     failure: BaseException | None = None
+    watchdog = asyncio.ensure_future(_watch_disk(sandbox))
     try:
         task = asyncio.ensure_future(client.async_execute())
         done, _ = await asyncio.wait({task}, timeout=limits.wall_seconds)
@@ -1128,7 +1381,11 @@ async def _execute(
         if not task.cancelled():
             failure = task.exception()
     finally:
+        watchdog.cancel()
+        await asyncio.wait({watchdog})
         sandbox.close()
+        if not sandbox.disk_over:  # what the last moments wrote
+            sandbox.check_disk()
         # nbclient leaves this registered when the kernel fails to start.
         atexit.unregister(client._cleanup_kernel)
     return _verdict(nb, client, sandbox, failure, time.monotonic() - start)
@@ -1151,7 +1408,10 @@ def _verdict(
         f"; {sandbox.refused_forks} forks were refused (limit {limits.max_processes} processes)"
         if sandbox.refused_forks else ""
     )  # fmt: skip
-    if failure is None and not sandbox.expired:
+    disk = f"the notebook {sandbox.disk_over}" if sandbox.disk_over else ""
+    if disk:
+        disk += f"; {sandbox.describe_disk_limit()}"
+    if failure is None and not sandbox.expired and not sandbox.disk_killed:
         code_cells = sum(1 for c in nb.cells if c.cell_type == "code" and c.source.strip())
         reason = f"all {code_cells} code cells ran"
         if client._interrupted:
@@ -1159,8 +1419,15 @@ def _verdict(
             reason += f"; interrupted after {limits.cell_seconds} s: cell {cells}"
         if sandbox.oom_kills:
             reason += f"; {sandbox.oom_kills} process(es) were killed for memory"
+        if disk:  # the run went on after a write failed: its results may lack something
+            return Execution("disk", f"{disk}; {reason}{forks}", seconds, sandbox.isolation)
         return Execution("ok", reason + forks, seconds, sandbox.isolation)
-    if sandbox.expired:
+    if sandbox.disk_killed:
+        status = "disk"
+        reason = f"the notebook {sandbox.disk_over}{where} and was stopped; "
+        reason += sandbox.describe_disk_limit()
+        disk = ""
+    elif sandbox.expired:
         status = "timeout"
         reason = f"the notebook ran past its {limits.wall_seconds} s wall-time limit{where}"
     elif isinstance(failure, _CellUnresponsive):
@@ -1190,6 +1457,8 @@ def _verdict(
         tail = sandbox.final_log
         if tail:
             reason += f"\n{tail}"
+    if disk:
+        reason += f"; {disk}"
     reason += forks
     _mark_stopped(nb, stopped, status, reason)
     return Execution(status, reason, seconds, sandbox.isolation)

@@ -6,7 +6,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -19,7 +18,7 @@ from dlcourse.grader.assignment import GradedAssignment
 from dlcourse.grader.prepare import UngradableError, prepare, read_submission
 from dlcourse.grader.probe import CONFIG
 from dlcourse.grader.replay import read_results, replay, write_calls
-from dlcourse.grader.sandbox import Limits, execute_in_sandbox
+from dlcourse.grader.sandbox import Limits, execute_in_sandbox, scratch_folder
 from dlcourse.grader.scan import scan
 from dlcourse.grader.secret import seed_fingerprint
 from dlcourse.grading import hidden_test_seed
@@ -144,13 +143,20 @@ def grade_submission(
     prepared = prepare(submission, assignment)
     code_cells = [c.source for c in submission.cells if c.cell_type == "code"]
     result.flags = prepared.flags + scan(code_cells, assignment.given_code)
-    with tempfile.TemporaryDirectory(prefix="dlcourse-grade-") as scratch:
-        workdir = Path(scratch) / "work"
-        workdir.mkdir()
-        for recording in assignment.recordings.values():
-            write_calls(recording, workdir)
-        config = {"call_seconds": min(CALL_SECONDS, limits.cell_seconds / 4)}
-        (workdir / CONFIG).write_text(json.dumps(config))
+    # The scratch folder is a tmpfs of limits.disk_mb for the block (see scratch_folder): the
+    # results are read from it before it is unmounted.
+    with scratch_folder(limits, prefix="dlcourse-grade-") as scratch:
+        workdir = scratch / "work"
+        try:
+            workdir.mkdir()
+            for recording in assignment.recordings.values():
+                write_calls(recording, workdir)
+            config = {"call_seconds": min(CALL_SECONDS, limits.cell_seconds / 4)}
+            (workdir / CONFIG).write_text(json.dumps(config))
+        except OSError as exc:  # the recorded calls alone fill a (far too small) disk cap
+            result.status = UNGRADABLE
+            result.reason = f"the test inputs do not fit the {limits.disk_mb} MiB disk: {exc}"
+            return result
         notebook = prepared.notebook
         readonly, env = _data_binding()
         execution = execute_in_sandbox(
