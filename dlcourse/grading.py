@@ -218,8 +218,13 @@ class _Mismatch(Exception):
     """Internal: how a received value differs from the expected one."""
 
 
-def _compare(expected: Any, received: Any, rtol: float, atol: float, where: str) -> None:
-    """Raise _Mismatch describing the first difference between two output structures."""
+def _compare(
+    expected: Any, received: Any, rtol: float, atol: float, where: str, dtypes: bool = False
+) -> None:
+    """Raise _Mismatch describing the first difference between two output structures.
+
+    ``dtypes``: a NumPy array or scalar must also have the expected kind of dtype (bool,
+    integer, float, complex) and, for floats, the expected precision."""
     if expected is None:
         if received is not None:
             raise _Mismatch(f"{where}: expected None, received {_describe_value(received)}")
@@ -231,7 +236,7 @@ def _compare(expected: Any, received: Any, rtol: float, atol: float, where: str)
                 f"received {_describe_value(received)}"
             )
         for i, (e, r) in enumerate(zip(expected, received, strict=True)):
-            _compare(e, r, rtol, atol, f"{where}[{i}]")
+            _compare(e, r, rtol, atol, f"{where}[{i}]", dtypes)
         return
     if isinstance(expected, Mapping):
         if not isinstance(received, Mapping) or set(received) != set(expected):
@@ -240,10 +245,12 @@ def _compare(expected: Any, received: Any, rtol: float, atol: float, where: str)
                 f"received {_describe_value(received)}"
             )
         for key in expected:
-            _compare(expected[key], received[key], rtol, atol, f"{where}[{key!r}]")
+            _compare(expected[key], received[key], rtol, atol, f"{where}[{key!r}]", dtypes)
         return
     if isinstance(expected, np.ndarray | np.generic | int | float | bool):
         _compare_arrays(np.asarray(expected), received, rtol, atol, where)
+        if dtypes and isinstance(expected, np.ndarray | np.generic):
+            _compare_dtypes(np.asarray(expected).dtype, np.asarray(received).dtype, where)
         return
     if expected != received:
         raise _Mismatch(f"{where}: expected {expected!r}, received {received!r}")
@@ -294,6 +301,26 @@ def _compare_arrays(expected: np.ndarray, received: Any, rtol: float, atol: floa
     )
 
 
+_KINDS = {"b": "bool", "i": "integer", "u": "integer", "f": "float", "c": "complex"}
+
+
+def _compare_dtypes(expected: np.dtype, received: np.dtype, where: str) -> None:
+    """The dtype contract: the kind of number, and a float's precision (a float32 network
+    stays float32; float64 inputs are not rounded to float32)."""
+    kind_e, kind_r = _KINDS.get(expected.kind, "?"), _KINDS.get(received.kind, "?")
+    if kind_e != kind_r:
+        raise _Mismatch(
+            f"{where}: the values are right but the dtype is {received.name} ({kind_r}); "
+            f"expected {expected.name} ({kind_e})"
+        )
+    if kind_e in ("float", "complex") and expected != received:
+        raise _Mismatch(
+            f"{where}: the values are right but the dtype is {received.name}, expected "
+            f"{expected.name}: keep the precision of the inputs (no silent upcast or "
+            "downcast)"
+        )
+
+
 def _same_value(a: Any, b: Any) -> bool:
     try:
         _compare(a, b, 0.0, 0.0, "")
@@ -312,6 +339,7 @@ def check_function(
     name: str | None = None,
     check_inputs_unchanged: bool = True,
     in_place: bool = False,
+    check_dtype: bool = False,
 ) -> None:
     """Compare ``student`` with ``expected_fn`` on every case; raise on the first mismatch.
 
@@ -330,6 +358,9 @@ def check_function(
             parameter dict, an optimizer updating its state): compare the inputs after the
             call with the reference's inputs after its call, besides the return values.
             Implies ``check_inputs_unchanged=False``.
+        check_dtype: NumPy arrays and scalars returned (and, with ``in_place``, the updated
+            inputs) must have the reference's dtype: the same kind of number and, for
+            floats, the same precision. Python numbers are compared by value only.
 
     Raises:
         AssertionError: with inputs, expected and received values and the largest error.
@@ -366,17 +397,23 @@ def check_function(
             raise AssertionError(f"{header}  it raised {type(exc).__name__}: {exc}") from None
         rtol, atol = tolerance.for_case(case)
         try:
-            _compare(expected, received, rtol, atol, "output")
+            _compare(expected, received, rtol, atol, "output", check_dtype)
         except _Mismatch as mismatch:
             raise AssertionError(f"{header}  {mismatch}") from None
         if in_place:
             names = _argument_names(expected_fn, len(args))
             try:
                 for arg_name, e, r in zip(names, expected_args, args, strict=True):
-                    _compare(e, r, rtol, atol, f"{arg_name} after the call")
+                    _compare(e, r, rtol, atol, f"{arg_name} after the call", check_dtype)
                 for key in expected_kwargs:
-                    _compare(expected_kwargs[key], kwargs.get(key), rtol, atol,
-                             f"{key} after the call")
+                    _compare(
+                        expected_kwargs[key],
+                        kwargs.get(key),
+                        rtol,
+                        atol,
+                        f"{key} after the call",
+                        check_dtype,
+                    )
             except _Mismatch as mismatch:
                 raise AssertionError(f"{header}  {mismatch}") from None
         elif check_inputs_unchanged and not _same_value(case.args, args):

@@ -261,3 +261,39 @@ def test_an_expected_none_must_be_none():
     check_function(ref, ref, [Case((np.ones(3),), {"need": False})])
     with pytest.raises(AssertionError, match=r"output\[0\]: expected None, received array"):
         check_function(always_computes, ref, [Case((np.ones(3),), {"need": False})])
+
+
+def test_check_dtype_holds_the_dtype_contract():
+    """With check_dtype, right values in another dtype fail, with a message that says so;
+    without it (the default) values alone count."""
+    import numpy as np
+
+    from dlcourse.grading import Case, check_function
+
+    def ref(x):
+        return {"out": x * 2, "n": np.int64(x.size)}
+
+    def upcast(x):
+        return {"out": (x * 2).astype(np.float64), "n": np.int64(x.size)}
+
+    def float_count(x):
+        return {"out": x * 2, "n": np.float64(x.size)}
+
+    cases = [Case((np.ones(3, np.float32),), label="float32")]
+    check_function(upcast, ref, cases)  # values only
+    check_function(ref, ref, cases, check_dtype=True)
+    with pytest.raises(AssertionError, match="dtype is float64, expected float32"):
+        check_function(upcast, ref, cases, check_dtype=True)
+    with pytest.raises(AssertionError, match=r"float64 \(float\); expected int64 \(integer\)"):
+        check_function(float_count, ref, cases, check_dtype=True)
+
+    def step(params):
+        params["w"] -= 1.0
+
+    def upcasting_step(params):
+        params["w"] = params["w"] - np.float64(1.0)
+
+    params = [Case(({"w": np.ones(2, np.float32)},))]
+    check_function(upcasting_step, step, params, in_place=True)
+    with pytest.raises(AssertionError, match="params after the call.*dtype is float64"):
+        check_function(upcasting_step, step, params, in_place=True, check_dtype=True)

@@ -1521,3 +1521,46 @@ CORRECT["value"] = {
 ''',
     ),
 }
+
+
+# Issue 17: every documented argument is exercised with a non-default value; these bugs
+# ignore one and kept full marks before.
+# relative_error's eps is ignored (the floor stays 1e-12): wrong on the hidden eps=1e-2 case
+BUGGY['numerical_gradient']['relative_error_ignores_eps'] = '''
+def numerical_gradient(f, x: np.ndarray, h: float = 1e-5) -> np.ndarray:
+    """Central-difference gradient of a scalar function f at x.
+
+    Args:
+        f: function of an array, returning a float.
+        x: float64 array of any shape; unchanged when the function returns (perturb each
+            entry in place and restore it, or perturb a copy).
+        h: the step.
+
+    Returns:
+        grad: float64 array of the shape of x, grad[i] = (f(x + h e_i) - f(x - h e_i)) / (2 h).
+    """
+    grad = np.zeros(x.shape)
+    for idx in np.ndindex(x.shape):
+        old = x[idx]
+        x[idx] = old + h
+        f_plus = f(x)
+        x[idx] = old - h
+        f_minus = f(x)
+        x[idx] = old
+        grad[idx] = (f_plus - f_minus) / (2 * h)
+    return grad
+
+
+def relative_error(a: np.ndarray, b: np.ndarray, eps: float = 1e-12) -> float:
+    """The largest elementwise relative error, max |a - b| / max(eps, |a| + |b|).
+
+    Args:
+        a: array of any shape.
+        b: array of the shape of a.
+        eps: floor of the denominator (only matters where a and b are both 0).
+
+    Returns:
+        the relative error, a float in [0, 1].
+    """
+    return float(np.max(np.abs(a - b) / np.maximum(1e-12, np.abs(a) + np.abs(b))))
+'''

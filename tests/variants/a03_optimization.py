@@ -885,3 +885,71 @@ def linear_warmup(epoch, lr0, warmup_epochs, start_factor=0.1):
 ''',
     },
 }
+
+
+# Issue 17: every documented argument is exercised with a non-default value; these bugs
+# ignore one and kept full marks before.
+# beta2 is ignored (0.999 is used): wrong on the hidden cases with beta2=0.95
+BUGGY['adamw']['ignores_beta2'] = '''
+def adamw_step(
+    params: dict,
+    grads: dict,
+    state: dict,
+    lr: float = 1e-3,
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    eps: float = 1e-8,
+    weight_decay: float = 1e-2,
+) -> None:
+    """One step of AdamW, in place (PyTorch's AdamW): theta <- theta * (1 - lr * weight_decay),
+    then the Adam step with the gradient g (the decay does not enter m or v).
+
+    Args:
+        params: dict name -> parameter array, updated in place (every entry is decayed).
+        grads: dict name -> gradient array.
+        state: as for adam_step: state["t"], state["m"][name], state["v"][name].
+        lr, beta1, beta2, eps: as for adam_step.
+        weight_decay: lambda, the decoupled decay rate.
+    """
+    t = state["t"] = state.get("t", 0) + 1
+    first, second = state.setdefault("m", {}), state.setdefault("v", {})
+    for name, grad in grads.items():
+        params[name] *= 1 - lr * weight_decay
+        first[name] = beta1 * first.get(name, 0.0) + (1 - beta1) * grad
+        second[name] = 0.999 * second.get(name, 0.0) + (1 - 0.999) * grad * grad
+        m_hat = first[name] / (1 - beta1**t)
+        v_hat = second[name] / (1 - beta2**t)
+        params[name] -= lr * m_hat / (np.sqrt(v_hat) + eps)
+'''
+# eps is ignored (1e-8 is used): wrong on the hidden cases with eps=1e-4
+BUGGY['adamw']['ignores_eps'] = '''
+def adamw_step(
+    params: dict,
+    grads: dict,
+    state: dict,
+    lr: float = 1e-3,
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    eps: float = 1e-8,
+    weight_decay: float = 1e-2,
+) -> None:
+    """One step of AdamW, in place (PyTorch's AdamW): theta <- theta * (1 - lr * weight_decay),
+    then the Adam step with the gradient g (the decay does not enter m or v).
+
+    Args:
+        params: dict name -> parameter array, updated in place (every entry is decayed).
+        grads: dict name -> gradient array.
+        state: as for adam_step: state["t"], state["m"][name], state["v"][name].
+        lr, beta1, beta2, eps: as for adam_step.
+        weight_decay: lambda, the decoupled decay rate.
+    """
+    t = state["t"] = state.get("t", 0) + 1
+    first, second = state.setdefault("m", {}), state.setdefault("v", {})
+    for name, grad in grads.items():
+        params[name] *= 1 - lr * weight_decay
+        first[name] = beta1 * first.get(name, 0.0) + (1 - beta1) * grad
+        second[name] = beta2 * second.get(name, 0.0) + (1 - beta2) * grad * grad
+        m_hat = first[name] / (1 - beta1**t)
+        v_hat = second[name] / (1 - beta2**t)
+        params[name] -= lr * m_hat / (np.sqrt(v_hat) + 1e-8)
+'''

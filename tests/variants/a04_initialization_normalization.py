@@ -1132,3 +1132,27 @@ def clip_grad_value(grads, clip_value):
 ''',
     },
 }
+
+
+# Issue 17: every documented argument is exercised with a non-default value; these bugs
+# ignore one and kept full marks before.
+# eps is ignored (1e-6 is used): wrong on the hidden eps=0.5 case
+BUGGY['clip_grad_norm']['ignores_eps'] = '''
+def clip_grad_norm(grads: dict, max_norm: float, eps: float = 1e-6) -> float:
+    """Clip gradients by their global norm, in place (PyTorch's clip_grad_norm_).
+
+    Args:
+        grads: dict name -> gradient array; every array is scaled by the same factor
+            min(1, max_norm / (total_norm + eps)).
+        max_norm: the largest allowed global norm.
+        eps: keeps the division finite.
+
+    Returns:
+        total_norm: the global L2 norm of all gradients before clipping, a Python float.
+    """
+    total_norm = float(np.sqrt(sum(np.sum(np.square(g, dtype=np.float64)) for g in grads.values())))
+    scale = min(1.0, max_norm / (total_norm + 1e-6))
+    for g in grads.values():
+        g *= scale
+    return total_norm
+'''
