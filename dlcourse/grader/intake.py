@@ -4,12 +4,16 @@ Accepts a zip file or a folder holding either ``<student>/<anything>.ipynb`` or 
 ``<student>.ipynb`` / ``<student>_<anything>.ipynb`` files (Moodle and Canvas style: the
 student id is the part before the first ``_``). The originals are only read; the copies go
 to ``submitted/<student>/<assignment>/<assignment>.ipynb``. An existing submission is never
-overwritten unless ``replace`` is set.
+overwritten unless ``replace`` is set. Links are never imported (a zip member that is a
+symbolic link, a linked file or folder) nor written through (a linked folder or notebook
+already in ``submitted/``).
 """
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 
@@ -37,11 +41,16 @@ def import_submissions(
         if student in report and report[student] == "imported":
             report[student] = "several notebooks: the first was used"
             return
+        if any(p.is_symlink() for p in (submitted / student, target.parent, target)):
+            report[student] = "skipped: a symbolic link is in the way (never written through)"
+            return
         if target.exists() and not replace:
             report[student] = "kept existing"
             return
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
+        with os.fdopen(os.open(target, flags, 0o644), "wb") as f:
+            f.write(data)
         report[student] = "imported"
 
     if zipfile.is_zipfile(source):
@@ -53,14 +62,17 @@ def import_submissions(
                 if ".." in relative.parts or relative.is_absolute():
                     continue  # a path that would escape the folder: never extracted
                 student = _student_id(relative)
+                if stat.S_ISLNK(info.external_attr >> 16):  # unzip would make it a link
+                    report.setdefault(student, "skipped: a symbolic link, not a notebook")
+                    continue
                 if info.file_size > MAX_MEMBER_BYTES:
                     report[student] = "skipped: notebook larger than 50 MiB"
                     continue
                 place(student, archive.read(info))
     elif source.is_dir():
         for path in sorted(source.rglob("*.ipynb")):
-            if ".ipynb_checkpoints" in path.parts or path.is_symlink():
-                continue
+            if ".ipynb_checkpoints" in path.parts or path.is_symlink() or not path.is_file():
+                continue  # (rglob does not enter linked folders)
             relative = PurePosixPath(path.relative_to(source).as_posix())
             place(_student_id(relative), path.read_bytes())
     else:

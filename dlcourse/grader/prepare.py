@@ -33,12 +33,15 @@ class Prepared:
     answers: dict[str, str] = field(default_factory=dict)  # solution grade_id -> student code
 
 
-def read_submission(path: Path) -> NotebookNode:
-    """Parse a submitted notebook leniently; raise UngradableError when it is not one."""
-    if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+def read_submission(source: Path | bytes) -> NotebookNode:
+    """Parse a submitted notebook (a file, or its bytes) leniently; raise UngradableError when
+    it is not one."""
+    size = len(source) if isinstance(source, bytes) else source.stat().st_size
+    if size > MAX_NOTEBOOK_BYTES:
         raise UngradableError(f"the notebook is larger than {MAX_NOTEBOOK_BYTES // 2**20} MiB")
+    raw = source if isinstance(source, bytes) else source.read_bytes()
     try:
-        data = json.loads(path.read_text(encoding="utf-8", errors="replace"))
+        data = json.loads(raw.decode("utf-8", errors="replace"))
     except json.JSONDecodeError as exc:
         raise UngradableError(f"not a notebook: invalid JSON ({exc})") from None
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):

@@ -7,17 +7,24 @@ Layout (nbgrader's, under the course root):
 - ``feedback/<student>/<assignment>/*.html``: made by nbgrader's own ``generate_feedback``;
 - ``gradebook.db``: nbgrader's gradebook, with every grade written through nbgrader's API;
 - ``grading/<assignment>/results/<student>.json``: one result per student (resume);
+- ``grading/<assignment>/logs/<student>.log``: for the instructor, what went wrong in full (a
+  grader error's traceback, the sandbox's log); results, CSV, report and feedback only say it
+  in plain words (``reasons.public_reason``: no traceback, no path of this machine);
 - ``grading/<assignment>/grades.csv`` and ``report.html`` with ``scores.png``.
 """
 
 from __future__ import annotations
 
 import csv
+import errno
+import hashlib
 import json
 import multiprocessing
 import os
 import shutil
+import stat
 import subprocess
+import traceback
 import warnings
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -28,11 +35,16 @@ from tqdm.auto import tqdm
 
 from dlcourse.build import nbgrader_command
 from dlcourse.grader.assignment import GradedAssignment
+from dlcourse.grader.prepare import MAX_NOTEBOOK_BYTES, UngradableError
+from dlcourse.grader.reasons import public_message, public_reason, write_log
 from dlcourse.grader.sandbox import Limits
 from dlcourse.grader.secret import course_seed, seed_fingerprint
-from dlcourse.grader.submission import UNGRADABLE, Result, file_sha256, grade_submission
+from dlcourse.grader.submission import UNGRADABLE, Result, grade_submission
 
 CSV_FIELDS = ("student_id", "assignment", "score", "max_score", "status", "reason", "flags")
+_FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC  # (a FIFO: no wait)
+_LINKED = "{} is a symbolic link; links are not graded"
 
 
 @dataclass(frozen=True)
@@ -56,41 +68,125 @@ class Paths:
     def results(self) -> Path:
         return self.out / "results"
 
-    def submission(self, student: str) -> Path | None:
-        folder = self.submitted / student / self.assignment
-        preferred = folder / f"{self.assignment}.ipynb"
-        if preferred.is_file():
-            return preferred
-        notebooks = sorted(folder.glob("*.ipynb")) if folder.is_dir() else []
-        return notebooks[0] if notebooks else None
+    @property
+    def logs(self) -> Path:
+        return self.out / "logs"
+
+    def read(self, student: str) -> bytes:
+        """The bytes of ``submitted/<student>/<assignment>/<assignment>.ipynb`` (else of the
+        folder's first ``*.ipynb``), read without following any link: the student folder, the
+        assignment folder and the notebook are each opened relative to the one before with
+        ``O_NOFOLLOW`` (no check-then-read race). A link, or anything but a folder or a
+        regular file, raises UngradableError saying so, before anything of it is read."""
+        if not _valid_id(student):
+            raise UngradableError("not a valid student id")
+        opened: list[int] = []
+        try:
+            opened.append(os.open(self.submitted, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC))
+            opened.append(_open_folder(opened[-1], student, "the student folder"))
+            opened.append(_open_folder(opened[-1], self.assignment, "the assignment folder"))
+            names = [n for n in os.listdir(opened[-1]) if n.endswith(".ipynb")]
+            names = sorted(n for n in names if not n.startswith("."))
+            preferred = f"{self.assignment}.ipynb"
+            if not names:
+                raise UngradableError("no notebook found")
+            return _read_notebook(opened[-1], preferred if preferred in names else names[0])
+        except FileNotFoundError:
+            raise UngradableError("no notebook found") from None
+        except OSError as exc:
+            raise UngradableError(f"the submission could not be read ({exc.strerror})") from None
+        finally:
+            for fd in opened:
+                os.close(fd)
 
     def students(self) -> list[str]:
+        """Students with a folder for the assignment; any link in ``submitted/`` is listed too
+        (never followed), so that it shows up as ungradable rather than being dropped."""
         if not self.submitted.is_dir():
             return []
-        return sorted(d.name for d in self.submitted.iterdir() if (d / self.assignment).is_dir())
+        return sorted(
+            d.name for d in self.submitted.iterdir()
+            if d.is_symlink() or (d.is_dir() and os.path.lexists(d / self.assignment))
+        )  # fmt: skip
+
+
+def _valid_id(student: str) -> bool:
+    """One plain name, usable as a folder and file name."""
+    return bool(student) and student not in (".", "..") and not {"/", "\0"} & set(student)
+
+
+def _open_folder(parent: int, name: str, what: str) -> int:
+    """The folder ``name`` of the folder ``parent`` (a descriptor), opened if it is one and not
+    a link (checked by the open itself: a link swapped in after the ``lstat`` fails too)."""
+    mode = os.stat(name, dir_fd=parent, follow_symlinks=False).st_mode
+    if stat.S_ISLNK(mode):
+        raise UngradableError(_LINKED.format(what))
+    if not stat.S_ISDIR(mode):
+        raise UngradableError(f"{what} is not a folder")
+    try:
+        return os.open(name, _FOLDER_FLAGS, dir_fd=parent)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise UngradableError(_LINKED.format(what)) from None
+        raise
+
+
+def _read_notebook(folder: int, name: str) -> bytes:
+    """At most ``MAX_NOTEBOOK_BYTES + 1`` bytes of the regular file ``name`` in ``folder``."""
+    try:
+        fd = os.open(name, _FILE_FLAGS, dir_fd=folder)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UngradableError(_LINKED.format("the notebook")) from None
+        raise
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            raise UngradableError("the notebook is not a regular file")
+        return f.read(MAX_NOTEBOOK_BYTES + 1)
 
 
 # --------------------------------------------------------------------------- workers
 _ASSIGNMENT: GradedAssignment | None = None
 _SLOT = 0  # this worker's sandbox slot (its own uid and cgroups): one per worker process
+_PATHS: Paths | None = None
 
 
 def _init_worker(root: str, assignment: str, counter, seed: int) -> None:
-    global _ASSIGNMENT, _SLOT
+    global _ASSIGNMENT, _SLOT, _PATHS
     with counter.get_lock():
         _SLOT = counter.value
         counter.value += 1
     os.environ["DLCOURSE_SOLUTIONS"] = str(Path(root) / "solutions")
+    _PATHS = Paths(Path(root), assignment)
     _ASSIGNMENT = GradedAssignment.load(Path(root), assignment, seed=seed)
 
 
-def _grade_one(student: str, path: str, autograded: str, limits: Limits) -> dict:
-    assert _ASSIGNMENT is not None
+def _grade_one(student: str, limits: Limits) -> dict:
+    """Grade one student; whatever happens, return a result whose reason is safe to show (the
+    details, a grader error's traceback included, go to ``logs/<student>.log``)."""
+    assert _ASSIGNMENT is not None and _PATHS is not None
+    paths = _PATHS
+    (paths.logs / f"{student}.log").unlink(missing_ok=True)
     try:
-        result = grade_submission(student, Path(path), _ASSIGNMENT, Path(autograded), limits, _SLOT)
-    except Exception as exc:  # a grader bug must not stop the class: report it
-        reason = f"grader error: {type(exc).__name__}: {exc}"
+        data = paths.read(student)  # read again here: what is graded is what is hashed
+        result = grade_submission(
+            student, data, _ASSIGNMENT, paths.autograded, limits, _SLOT,
+            root=paths.root,
+        )  # fmt: skip
+    except UngradableError as exc:
+        reason = public_reason(str(exc), paths.root)
         result = Result.zero(student, _ASSIGNMENT, UNGRADABLE, reason=reason)
+    except Exception as exc:  # a grader bug must not stop the class: report it
+        write_log(paths.logs, student, f"grader error\n{traceback.format_exc()}")
+        message = public_reason(str(exc), paths.root)
+        reason = f"grader error: {type(exc).__name__}" + (f": {message}" if message else "")
+        reason += f" (details in grading/{paths.assignment}/logs/{student}.log)"
+        result = Result.zero(student, _ASSIGNMENT, UNGRADABLE, reason=reason)
+    shown = public_reason(result.reason, paths.root)
+    if shown != result.reason:  # the full text (e.g. the sandbox's log) for the instructor
+        write_log(paths.logs, student, f"{result.status}: {result.reason}")
+    result.reason = shown
+    result.messages = {g: public_message(m, paths.root) for g, m in result.messages.items()}
     return result.as_dict()
 
 
@@ -130,15 +226,18 @@ def grade_class(
     wanted = students or paths.students()
     todo, done = [], {}
     for student in wanted:
-        path = paths.submission(student)
-        if path is None:
-            done[student] = Result(student, assignment, UNGRADABLE, reason="no notebook found")
+        try:  # never through a link: nothing a refused submission points to is read
+            sha = hashlib.sha256(paths.read(student)).hexdigest()
+        except UngradableError as exc:
+            done[student] = Result(student, assignment, UNGRADABLE, reason=str(exc))
+            if _valid_id(student):  # (replaces an older result)
+                _save(done[student].as_dict(), paths.results)
             continue
         saved = _load(paths.results / f"{student}.json")
-        if not force and saved and saved.sha256 == file_sha256(path) and saved.inputs == inputs:
+        if not force and saved and saved.sha256 == sha and saved.inputs == inputs:
             done[student] = saved
             continue
-        todo.append((student, path))
+        todo.append(student)
     if len(done) and todo:
         log(f"resuming: {len(done)} already graded, {len(todo)} to grade")
     jobs = max(1, min(jobs, len(todo) or 1))
@@ -151,9 +250,7 @@ def grade_class(
     counter = context.Value("i", 0)
     with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
                              initargs=(str(root), assignment, counter, seed)) as pool:  # fmt: skip
-        futures = {
-            pool.submit(_grade_one, s, str(p), str(paths.autograded), limits): s for s, p in todo
-        }
+        futures = {pool.submit(_grade_one, s, limits): s for s in todo}
         bar = tqdm(total=len(futures), desc=f"grading {assignment}", unit="nb",
                    disable=not progress)  # fmt: skip
         for future in as_completed(futures):

@@ -222,6 +222,7 @@ class Execution:
     reason: str  # human readable
     seconds: float
     isolation: str  # which mechanisms were used
+    refused_forks: int = 0  # forks (processes or threads) the pids limit refused
 
 
 @functools.lru_cache(maxsize=1)
@@ -1421,7 +1422,7 @@ def _verdict(
             reason += f"; {sandbox.oom_kills} process(es) were killed for memory"
         if disk:  # the run went on after a write failed: its results may lack something
             return Execution("disk", f"{disk}; {reason}{forks}", seconds, sandbox.isolation)
-        return Execution("ok", reason + forks, seconds, sandbox.isolation)
+        return Execution("ok", reason + forks, seconds, sandbox.isolation, sandbox.refused_forks)
     if sandbox.disk_killed:
         status = "disk"
         reason = f"the notebook {sandbox.disk_over}{where} and was stopped; "
@@ -1449,6 +1450,14 @@ def _verdict(
         else:
             status = "kernel_died"
             reason = f"the kernel died{where} ({exit_text})"
+    elif sandbox.refused_forks and stopped is not None:
+        # The kernel could not start a thread it needed (to send a message, typically) and
+        # its connection broke (e.g. "Invalid Signature"): the student's processes did that.
+        status = "processes"
+        reason = (
+            f"too many processes: the sandbox's limit of {limits.max_processes} processes was"
+            f" reached{where} and the kernel stopped answering"
+        )
     else:
         status = "sandbox_error"
         reason = f"{type(failure).__name__}: {failure}" if failure else "unknown failure"
@@ -1461,7 +1470,7 @@ def _verdict(
         reason += f"; {disk}"
     reason += forks
     _mark_stopped(nb, stopped, status, reason)
-    return Execution(status, reason, seconds, sandbox.isolation)
+    return Execution(status, reason, seconds, sandbox.isolation, sandbox.refused_forks)
 
 
 def _mark_stopped(nb: NotebookNode, stopped: int | None, status: str, reason: str) -> None:

@@ -17,6 +17,7 @@ from dlcourse.data import DATA_ENV
 from dlcourse.grader.assignment import GradedAssignment
 from dlcourse.grader.prepare import UngradableError, prepare, read_submission
 from dlcourse.grader.probe import CONFIG
+from dlcourse.grader.reasons import public_message, scrub_paths
 from dlcourse.grader.replay import read_results, replay, write_calls
 from dlcourse.grader.sandbox import Limits, execute_in_sandbox, scratch_folder
 from dlcourse.grader.scan import scan
@@ -112,6 +113,24 @@ def _feedback_notebook(
     return notebook
 
 
+def _scrub_outputs(notebook: NotebookNode, root: Path | None) -> None:
+    """No path of this machine in the outputs' text: tracebacks show where Python is
+    installed, and the sandbox's working folder is a temporary folder of the grader's."""
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if isinstance(output.get("text"), str):
+                output["text"] = scrub_paths(output["text"], root)
+            if output.get("output_type") == "error":
+                output["evalue"] = scrub_paths(str(output.get("evalue", "")), root)
+                lines = output.get("traceback", [])
+                output["traceback"] = [scrub_paths(str(x), root) for x in lines]
+            for mime, value in (output.get("data") or {}).items():
+                if mime.startswith("text/") and isinstance(value, str):
+                    output["data"][mime] = scrub_paths(value, root)
+                elif mime.startswith("text/") and isinstance(value, list):
+                    output["data"][mime] = [scrub_paths(str(x), root) for x in value]
+
+
 def _data_binding() -> tuple[list[Path], dict[str, str]]:
     """The course's data folder (``$DLCOURSE_DATA``), visible read-only in the sandbox so that
     notebooks can load MNIST there too (the sandbox has no network)."""
@@ -124,19 +143,23 @@ def _data_binding() -> tuple[list[Path], dict[str, str]]:
 
 def grade_submission(
     student: str,
-    path: Path,
+    data: bytes,
     assignment: GradedAssignment,
     autograded_dir: Path,
     limits: Limits,
     slot: int = 0,
+    *,
+    root: Path | None = None,
 ) -> Result:
-    """Grade ``path`` (never modified) for ``student``; write the feedback copy of the executed
-    notebook under ``autograded_dir``; return the result."""
+    """Grade the notebook ``data`` (read by the caller, see ``run.Paths.read``) for
+    ``student``; write the feedback copy of the executed notebook under ``autograded_dir``;
+    return the result. Failure messages and the feedback's outputs show no path of this
+    machine (``root``, the course, is shown as ``<course>``)."""
     start = time.perf_counter()
-    result = Result.zero(student, assignment, GRADED, sha256=file_sha256(path))
+    result = Result.zero(student, assignment, GRADED, sha256=hashlib.sha256(data).hexdigest())
     result.inputs = seed_fingerprint(assignment.seed)
     try:
-        submission = read_submission(path)
+        submission = read_submission(data)
     except UngradableError as exc:
         result.status, result.reason = UNGRADABLE, str(exc)
         return result
@@ -168,6 +191,11 @@ def grade_submission(
             return result
         if execution.status != "ok":
             result.status, result.reason = INCOMPLETE, execution.reason
+        elif execution.refused_forks:
+            result.reason = (
+                f"too many processes: the sandbox's limit of {limits.max_processes} processes was"
+                f" reached ({execution.refused_forks} forks were refused); every cell still ran"
+            )
         for grade_id, test in assignment.tests.items():
             outcomes = read_results(workdir, grade_id)
             with hidden_test_seed(assignment.seed):  # the inputs drawn as when recorded
@@ -178,8 +206,9 @@ def grade_submission(
             if verdict.passed:
                 result.scores[grade_id] = test.points
             else:
-                result.messages[grade_id] = verdict.message
+                result.messages[grade_id] = public_message(verdict.message, root)
     feedback = _feedback_notebook(notebook, assignment, result)
+    _scrub_outputs(feedback, root)
     target = autograded_dir / student / assignment.assignment
     if target.exists():
         shutil.rmtree(target)
