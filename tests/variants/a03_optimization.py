@@ -953,3 +953,19 @@ def adamw_step(
         v_hat = second[name] / (1 - beta2**t)
         params[name] -= lr * m_hat / (np.sqrt(v_hat) + 1e-8)
 '''
+# Issue 17: the state layout is prescribed (section 3: exactly the documented entries). Caching
+# beta1 ** t and beta2 ** t in the state is right step by step but leaves entries the next step
+# does not get: the state after each step differs from the reference's.
+BUGGY["adam"]["extra_state_entries"] = '''
+def adam_step(params, grads, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    state["t"] = state.get("t", 0) + 1
+    state["b1t"] = state.get("b1t", 1.0) * beta1
+    state["b2t"] = state.get("b2t", 1.0) * beta2
+    first, second = state.setdefault("m", {}), state.setdefault("v", {})
+    for name, grad in grads.items():
+        first[name] = beta1 * first.get(name, 0.0) + (1 - beta1) * grad
+        second[name] = beta2 * second.get(name, 0.0) + (1 - beta2) * grad * grad
+        m_hat = first[name] / (1 - state["b1t"])
+        v_hat = second[name] / (1 - state["b2t"])
+        params[name] -= lr * m_hat / (np.sqrt(v_hat) + eps)
+'''
