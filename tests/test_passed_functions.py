@@ -208,3 +208,70 @@ def test_apply_in_place_keeps_array_identity():
     apply_in_place(target, {"m": np.ones(2), "new": 2})
     assert target["m"] is m and m.tolist() == [1.0, 1.0] and "gone" not in target
     assert target["new"] == 2
+
+
+STEP_TEST = """
+params = {"w": np.array([1.0, 2.0])}
+state = {}
+for grad in ([0.5, -1.0], [1.0, 1.0]):
+    step(params, {"w": np.array(grad)}, state)
+assert np.allclose(params["w"], [1.0 - 0.5 - 1.5, 2.0 + 1.0 - 0.0]), f"got {params['w']}"
+"""
+
+
+class _Momentum:
+    @staticmethod
+    def step(params, grads, state):
+        velocity = state.setdefault("velocity", {})
+        for name, g in grads.items():
+            velocity[name] = velocity[name] + g if name in velocity else g.copy()
+            params[name] -= velocity[name]
+
+
+def test_a_state_that_aliases_the_callers_array_fails(tmp_path, monkeypatch):
+    """Issue 17: right values, step by step, but the state holds the caller's gradient array;
+    a loop that refills its gradient buffer would change it. The memory check names both."""
+    from test_replay import _record_probe_replay
+
+    def aliasing(params, grads, state):
+        velocity = state.setdefault("velocity", {})
+        for name, g in grads.items():
+            velocity[name] = velocity[name] + g if name in velocity else g  # no copy
+            params[name] -= velocity[name]
+
+    verdict, _ = _record_probe_replay("t", STEP_TEST, _Momentum, {"step": _Momentum.step},
+                                      tmp_path, monkeypatch)  # fmt: skip
+    assert verdict.passed, verdict.message
+    (tmp_path / "b").mkdir()
+    verdict, _ = _record_probe_replay("t", STEP_TEST, _Momentum, {"step": aliasing},
+                                      tmp_path / "b", monkeypatch)  # fmt: skip
+    assert not verdict.passed
+    assert "grads['w']" in verdict.message and "state['velocity']['w']" in verdict.message
+    assert "share memory" in verdict.message
+
+
+def test_an_alias_the_reference_makes_too_is_allowed(tmp_path, monkeypatch):
+    from test_replay import _record_probe_replay
+
+    class Keeps:
+        @staticmethod
+        def step(params, grads, state):  # documented: the state keeps the last gradient
+            state["last"] = grads["w"]
+            params["w"] -= grads["w"]
+
+    source = """
+params, state = {"w": np.array([1.0])}, {}
+step(params, {"w": np.array([0.5])}, state)
+assert np.allclose(params["w"], [0.5]) and np.allclose(state["last"], [0.5])
+"""
+    verdict, _ = _record_probe_replay("t", source, Keeps, {"step": Keeps.step},
+                                      tmp_path, monkeypatch)  # fmt: skip
+    assert verdict.passed, verdict.message
+
+
+def test_a_forged_memory_report_is_read_safely():
+    from dlcourse.grader.sharing import read_report
+
+    assert read_report("nonsense") == {"aliases": set()}
+    report = read_report({"aliases": [[["a", 0], ["a", 1, "w"]], [["x"], 3], "bad"] * 20})
+    assert report == {"aliases": {frozenset({("a", 0), ("a", 1, "w")})}}

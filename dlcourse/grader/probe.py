@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from dlcourse.grader.sharing import array_leaves, memory_report
 from dlcourse.grader.tables import FunctionTable, RecordedFunction, UnexpectedInputError
 
 # Paths relative to the sandbox's working folder; the grader uses the same ones.
@@ -131,12 +132,14 @@ def probe_calls(
                     raise CallTimeout()
                 if not callable(function):
                     raise NameError(f"{name} is not defined (did its cell run without errors?)")
+                before = array_leaves(args, kwargs)
                 signal.setitimer(signal.ITIMER_REAL, seconds)
                 try:
                     with np.errstate(all="ignore"):
                         result = function(*args, **kwargs)
                 finally:
                     signal.setitimer(signal.ITIMER_REAL, 0)
+                entry["memory"] = memory_report(before, args, kwargs)
                 entry["result"] = _encode(result, arrays)
                 entry["args_after"] = _encode((args, kwargs), arrays)
                 entry["arrays"] = list(range(len(arrays)))

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from dlcourse.grader.probe import CALLS_DIR, RESULTS_DIR, ShippedFunction
+from dlcourse.grader.sharing import array_leaves, describe, memory_report, read_report
 from dlcourse.grader.tables import (
     FunctionTable,
     TableEntry,
@@ -97,6 +98,10 @@ class Call:
     args: tuple
     kwargs: dict
     tables: dict[int, FunctionTable] = field(default_factory=dict)
+    # what the reference's call did to its arguments' memory (``sharing.memory_report``), and
+    # the reference's parameter names (to name positions in messages)
+    memory: dict[str, set] = field(default_factory=dict)
+    parameters: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -182,8 +187,14 @@ def record(cell: str, source: str, setup: str, names: list[str], reference: Any)
         def stub(*args, **kwargs):
             call = Call(name, copy.deepcopy(args), copy.deepcopy(kwargs))
             recording.calls.append(call)
-            args, kwargs = _with_recorders((args, kwargs), call.tables)
-            return getattr(reference, name)(*args, **kwargs)
+            function = getattr(reference, name)
+            signature = _signature(function)
+            call.parameters = list(signature.parameters) if signature else []
+            before = array_leaves(args, kwargs)
+            wrapped_args, wrapped_kwargs = _with_recorders((args, kwargs), call.tables)
+            result = function(*wrapped_args, **wrapped_kwargs)
+            call.memory = read_report(memory_report(before, args, kwargs))
+            return result
 
         stub.__name__ = name
         return stub
@@ -312,6 +323,7 @@ class Outcome:
     result: Any = None
     error: str | None = None
     args_after: Any = None  # the arguments' state after the call (in-place changes)
+    memory: dict[str, set] = field(default_factory=dict)  # see sharing.memory_report
 
 
 def outcome_from(entry: dict, arrays: dict[str, np.ndarray]) -> Outcome:
@@ -321,7 +333,8 @@ def outcome_from(entry: dict, arrays: dict[str, np.ndarray]) -> Outcome:
     args_after = _decode(entry["args_after"], arrays)
     if not (isinstance(args_after, list | tuple) and len(args_after) == 2):
         raise ValueError("malformed arguments")
-    return Outcome(_decode(entry["result"], arrays), None, args_after)
+    memory = read_report(entry.get("memory"))
+    return Outcome(_decode(entry["result"], arrays), None, args_after, memory)
 
 
 def read_results(workdir: Path, cell: str) -> list[Outcome]:
@@ -384,6 +397,22 @@ def _close_arrays(a: Any, b: Any) -> bool:
         return bool(np.allclose(x, y, rtol=1e-5, atol=1e-8, equal_nan=True))
 
 
+def _check_memory(name: str, call: Call, outcome: Outcome) -> None:
+    """Fail a call that made two of its arguments share memory where the reference did not
+    (see ``sharing``)."""
+    names = call.parameters
+    allowed = call.memory or {"aliases": set()}
+    aliases = sorted(outcome.memory.get("aliases", set()) - allowed["aliases"], key=str)
+    if aliases:
+        p, q = sorted(aliases[0], key=str)
+        raise StudentCallError(
+            f"{name}: after the call, {describe(p, names)} and {describe(q, names)} share memory"
+            " (one holds the other array itself, not a copy). In a training loop that refills"
+            " the caller's arrays in place for the next step, the other would change too:"
+            " store a copy (np.copy or .copy())."
+        )
+
+
 @dataclass
 class Verdict:
     """The result of replaying one test cell."""
@@ -424,6 +453,7 @@ def replay(
             outcome = outcomes[i]
             if outcome.error is not None:
                 raise StudentCallError(outcome.error)
+            _check_memory(name, call, outcome)
             apply_in_place(args, outcome.args_after[0])
             apply_in_place(kwargs, outcome.args_after[1])
             return outcome.result

@@ -669,15 +669,6 @@ def momentum_step(params, grads, state, lr=0.01, momentum=0.9):
         v += grads[name]
         params[name] -= lr * v
 ''',
-        "rebinds_entries": '''
-def momentum_step(params, grads, state, lr=0.01, momentum=0.9):
-    velocity = state.get("velocity", {})
-    new_velocity = {}
-    for name, g in grads.items():
-        new_velocity[name] = g if name not in velocity else momentum * velocity[name] + g
-        params[name] = params[name] - lr * new_velocity[name]
-    state["velocity"] = new_velocity
-''',
     },
     "nesterov": {
         "bengio_form": '''
@@ -968,4 +959,28 @@ def adam_step(params, grads, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
         m_hat = first[name] / (1 - state["b1t"])
         v_hat = second[name] / (1 - state["b2t"])
         params[name] -= lr * m_hat / (np.sqrt(v_hat) + eps)
+'''
+
+
+# Issue 17: the state must not alias the caller's arrays. On the first step this stores the
+# caller's gradient array itself as the velocity; the values of every step are right, but a
+# training loop that refills its gradient buffers in place for the next step changes the
+# velocity behind the optimizer's back (it was listed as correct before the memory check).
+BUGGY["momentum"]["first_velocity_is_the_callers_gradient"] = '''
+def momentum_step(params, grads, state, lr=0.01, momentum=0.9):
+    velocity = state.get("velocity", {})
+    new_velocity = {}
+    for name, g in grads.items():
+        new_velocity[name] = g if name not in velocity else momentum * velocity[name] + g
+        params[name] = params[name] - lr * new_velocity[name]
+    state["velocity"] = new_velocity
+'''
+CORRECT["momentum"]["copies_the_first_gradient"] = '''
+def momentum_step(params, grads, state, lr=0.01, momentum=0.9):
+    velocity = state.get("velocity", {})
+    new_velocity = {}
+    for name, g in grads.items():
+        new_velocity[name] = g.copy() if name not in velocity else momentum * velocity[name] + g
+        params[name] = params[name] - lr * new_velocity[name]
+    state["velocity"] = new_velocity
 '''
