@@ -242,7 +242,8 @@ def test_in_place_updates_of_dicts_are_replayed(tmp_path, monkeypatch):
     def rebinding_step(params, grads, state, lr):
         state["t"] = state.get("t", 0) + 1
         for name in grads:
-            state[name] = 0.5 * state[name] + grads[name] if name in state else grads[name]
+            first = grads[name].copy()  # a copy: the state must not alias the caller's array
+            state[name] = 0.5 * state[name] + grads[name] if name in state else first
             params[name] = params[name] - lr * state[name]
 
     assert _replay_step(rebinding_step, tmp_path, monkeypatch).passed
