@@ -4,7 +4,8 @@ The submission file is only read. Its answer cells are found by their nbgrader `
 or, when the metadata was changed or removed, by the functions they define. Test cells are
 never taken from the submission: each becomes a probe (see ``replay``) at its place, and a
 deleted one is restored at the end. The student's other code cells (helpers, demos) run as
-they are. Everything unusual is reported as a flag.
+they are. Everything unusual is reported as a flag. The setup cell ends with the snapshot of
+``tamper``; its check runs before every probe and in a last cell of its own.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from nbformat import NotebookNode
 
 from dlcourse.grader.assignment import GradedAssignment
 from dlcourse.grader.replay import defined_names, probe_source
+from dlcourse.grader.tamper import CHECK_SOURCE, SNAPSHOT_SOURCE
 
 MAX_NOTEBOOK_BYTES = 20 * 2**20
 
@@ -73,7 +75,8 @@ def _grade_id(cell: NotebookNode) -> str | None:
 
 
 def _probe_cell(grade_id: str) -> NotebookNode:
-    cell = nbformat.v4.new_code_cell(probe_source(grade_id))
+    # the integrity check first: it sees what the probe will run under
+    cell = nbformat.v4.new_code_cell(CHECK_SOURCE + "\n" + probe_source(grade_id))
     cell.metadata["dlcourse"] = {"test": grade_id}
     return cell
 
@@ -84,7 +87,7 @@ def prepare(submission: NotebookNode, assignment: GradedAssignment) -> Prepared:
     flags: list[str] = []
     answers: dict[str, str] = {}
     probes_placed: set[str] = set()
-    setup = nbformat.v4.new_code_cell(assignment.setup)
+    setup = nbformat.v4.new_code_cell(assignment.setup + "\n" + SNAPSHOT_SOURCE)
     setup.metadata["dlcourse"] = {"setup": True}
     run_cells: list[NotebookNode] = [setup]
     by_function = {
@@ -124,7 +127,9 @@ def prepare(submission: NotebookNode, assignment: GradedAssignment) -> Prepared:
     for grade_id in assignment.solution_ids:
         if grade_id not in answers:
             flags.append(f"no answer cell for {grade_id}")
-    notebook = nbformat.v4.new_notebook(cells=run_cells)
+    check = nbformat.v4.new_code_cell(CHECK_SOURCE)  # the integrity check, once at the end
+    check.metadata["dlcourse"] = {"check": True}
+    notebook = nbformat.v4.new_notebook(cells=[*run_cells, check])
     notebook.metadata["kernelspec"] = {
         "name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python",
     }  # fmt: skip

@@ -2,6 +2,11 @@
 
 A flag never changes a score (the score is what the code's results deserve, because the
 judging runs outside the student's kernel); it tells the instructor what to look at.
+
+This is a regex scan of the source: it sees code that never ran, but only the spellings it
+knows (``vars(np)["allclose"] = f`` or ``__import__("built" + "ins")`` pass unseen). Their
+effect is what ``tamper`` watches for while the notebook runs (a snapshot before the student's
+code, a check before every probe and after the last cell); the grader merges both flags.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from dlcourse.grader.replay import read_results, replay, write_calls
 from dlcourse.grader.sandbox import Limits, execute_in_sandbox, scratch_folder
 from dlcourse.grader.scan import scan
 from dlcourse.grader.secret import seed_fingerprint
+from dlcourse.grader.tamper import read_flags
 from dlcourse.grading import hidden_test_seed
 
 GRADED, INCOMPLETE, UNGRADABLE = "graded", "incomplete", "ungradable"
@@ -92,7 +93,7 @@ def _feedback_notebook(
     cells = []
     for cell in executed.cells:
         role = cell.metadata.pop("dlcourse", {})
-        if role.get("setup"):
+        if role.get("setup") or role.get("check"):
             continue
         if "answer" in role:
             cell.metadata["nbgrader"] = _nbgrader_meta(role["answer"], test=False)
@@ -196,6 +197,10 @@ def grade_submission(
                 f"too many processes: the sandbox's limit of {limits.max_processes} processes was"
                 f" reached ({execution.refused_forks} forks were refused); every cell still ran"
             )
+        # what the kernel's integrity checks saw run (a student can write that file too: only
+        # the checks' own messages are accepted)
+        tampered = read_flags(workdir, complete=execution.status == "ok")
+        result.flags = list(dict.fromkeys(result.flags + tampered))
         for grade_id, test in assignment.tests.items():
             outcomes = read_results(workdir, grade_id)
             with hidden_test_seed(assignment.seed):  # the inputs drawn as when recorded
