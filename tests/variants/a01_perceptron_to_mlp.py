@@ -827,3 +827,176 @@ def relu_interpolant(knots, values):
 ''',
     },
 }
+
+
+# Issue 17: edges of the stated domain, scores exactly at and just beside the threshold. A
+# "tolerant" comparison counts a score of -1e-12 as on the boundary: the hidden case "scores
+# just below and above 0" (and the tiny-margin case of training).
+BUGGY["perceptron_predict"]["isclose_counts_as_boundary"] = '''
+def perceptron_predict(X: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
+    scores = X @ w + b
+    return np.where((scores > 0) | np.isclose(scores, 0), 1, -1)
+'''
+BUGGY["perceptron_train"]["isclose_margin_is_mistake"] = '''
+def perceptron_train(X, y, epochs=10, lr=1.0):
+    w = np.zeros(X.shape[1])
+    b = 0.0
+    mistakes = np.zeros(epochs, dtype=int)
+    for epoch in range(epochs):
+        for i in range(len(X)):
+            margin = y[i] * (X[i] @ w + b)
+            if margin < 0 or np.isclose(margin, 0):
+                w = w + lr * y[i] * X[i]
+                b = b + lr * y[i]
+                mistakes[epoch] += 1
+    return w, float(b), mistakes
+'''
+
+# Issue 17: integer-dtype inputs (the docstrings allow arrays of numbers: np.int64 X). An
+# in-place update of an integer array with a float raises a casting error: the hidden
+# "integer X" cases (int64 X and w with a fractional bias; int64 X in training).
+BUGGY["perceptron_predict"]["in_place_bias_add"] = '''
+def perceptron_predict(X: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
+    scores = X @ w
+    scores += b
+    return np.where(scores >= 0, 1, -1)
+'''
+BUGGY["perceptron_train"]["weights_in_input_dtype"] = '''
+def perceptron_train(X, y, epochs=10, lr=1.0):
+    w = np.zeros(X.shape[1], dtype=X.dtype)
+    b = 0.0
+    mistakes = np.zeros(epochs, dtype=int)
+    for epoch in range(epochs):
+        for i in range(len(X)):
+            if y[i] * (X[i] @ w + b) <= 0:
+                w += lr * y[i] * X[i]
+                b += lr * y[i]
+                mistakes[epoch] += 1
+    return w, b, mistakes
+'''
+# slopes stored in an array of the inputs' dtype: truncated for integer knots and values
+BUGGY["relu_interpolant"]["output_weights_in_input_dtype"] = '''
+def relu_interpolant(knots, values):
+    k = len(knots)
+    w1 = np.ones((1, k - 1))
+    b1 = -knots[:-1]
+    w2 = np.zeros_like(values[:-1]).reshape(-1, 1)
+    previous_slope = 0.0
+    for i in range(k - 1):
+        slope = (values[i + 1] - values[i]) / (knots[i + 1] - knots[i])
+        w2[i, 0] = slope - previous_slope
+        previous_slope = slope
+    return w1, b1, w2, values[:1].copy()
+'''
+CORRECT["perceptron_predict"]["float_copy_of_inputs"] = '''
+def perceptron_predict(X: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
+    X, w = np.asarray(X, dtype=float), np.asarray(w, dtype=float)
+    scores = X @ w
+    scores += b
+    return np.where(scores >= 0, 1, -1)
+'''
+CORRECT["perceptron_train"]["float_copy_of_inputs"] = '''
+def perceptron_train(X, y, epochs=10, lr=1.0):
+    X = np.asarray(X, dtype=float)
+    w = np.zeros_like(X[0])
+    b = 0.0
+    mistakes = np.zeros(epochs, dtype=np.int64)
+    for epoch in range(epochs):
+        for x_i, y_i in zip(X, y):
+            if y_i * (x_i @ w + b) <= 0:
+                w += lr * y_i * x_i
+                b += lr * y_i
+                mistakes[epoch] += 1
+    return w, float(b), mistakes
+'''
+CORRECT["relu_interpolant"]["float_copy_of_inputs"] = '''
+def relu_interpolant(knots, values):
+    knots, values = np.asarray(knots, dtype=float), np.asarray(values, dtype=float)
+    slopes = np.diff(values) / np.diff(knots)
+    w2 = np.empty((len(slopes), 1))
+    w2[0, 0] = slopes[0]
+    w2[1:, 0] = slopes[1:] - slopes[:-1]
+    return np.ones((1, len(slopes))), -knots[:-1], w2, values[:1].copy()
+'''
+
+# Issue 17: dtype contracts that a docstring states. perceptron_predict returns an "integer
+# array", perceptron_train's mistakes are an "integer array", relu_derivative returns a
+# "float array"; values alone cannot tell (1.0 == 1 == True): the hidden dtype checks.
+BUGGY["perceptron_predict"]["float_labels"] = '''
+def perceptron_predict(X: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
+    return np.where(X @ w + b >= 0, 1.0, -1.0)
+'''
+BUGGY["perceptron_train"]["float_mistake_counts"] = '''
+def perceptron_train(X, y, epochs=10, lr=1.0):
+    w = np.zeros(X.shape[1])
+    b = 0.0
+    mistakes = np.zeros(epochs)
+    for epoch in range(epochs):
+        for i in range(len(X)):
+            if y[i] * (X[i] @ w + b) <= 0:
+                w = w + lr * y[i] * X[i]
+                b = b + lr * y[i]
+                mistakes[epoch] += 1
+    return w, b, mistakes
+'''
+BUGGY["relu"]["boolean_derivative"] = '''
+def relu(z: np.ndarray) -> np.ndarray:
+    return np.maximum(z, 0)
+
+
+def relu_derivative(z: np.ndarray) -> np.ndarray:
+    return z > 0
+'''
+BUGGY["relu"]["integer_derivative"] = '''
+def relu(z: np.ndarray) -> np.ndarray:
+    return np.maximum(z, 0)
+
+
+def relu_derivative(z: np.ndarray) -> np.ndarray:
+    return (z > 0).astype(int)
+'''
+
+# Issue 17: "any shape" includes a 0-d array. np.atleast_1d (added so that boolean masks
+# "work on scalars") returns shape (1,) for it: the hidden "0-d array" cases.
+BUGGY["sigmoid"]["atleast_1d_masks"] = '''
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    z = np.atleast_1d(z)
+    out = np.empty(z.shape)
+    pos = z >= 0
+    out[pos] = 1 / (1 + np.exp(-z[pos]))
+    ez = np.exp(z[~pos])
+    out[~pos] = ez / (1 + ez)
+    return out
+
+
+def sigmoid_derivative(z: np.ndarray) -> np.ndarray:
+    s = sigmoid(z)
+    return s * (1 - s)
+'''
+BUGGY["tanh_derivative"]["atleast_1d"] = '''
+def tanh_derivative(z: np.ndarray) -> np.ndarray:
+    t = np.tanh(np.atleast_1d(z))
+    return 1 - t * t
+'''
+BUGGY["relu"]["atleast_1d_masks"] = '''
+def relu(z: np.ndarray) -> np.ndarray:
+    out = np.atleast_1d(z).copy()
+    out[out < 0] = 0
+    return out
+
+
+def relu_derivative(z: np.ndarray) -> np.ndarray:
+    return (z > 0).astype(z.dtype)
+'''
+BUGGY["leaky_relu"]["atleast_1d_masks"] = '''
+def leaky_relu(z: np.ndarray, alpha: float = 0.01) -> np.ndarray:
+    out = np.atleast_1d(z).copy()
+    out[out <= 0] *= alpha
+    return out
+
+
+def leaky_relu_derivative(z: np.ndarray, alpha: float = 0.01) -> np.ndarray:
+    d = np.ones(np.shape(z))
+    d[z <= 0] = alpha
+    return d
+'''

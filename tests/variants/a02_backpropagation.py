@@ -1564,3 +1564,174 @@ def relative_error(a: np.ndarray, b: np.ndarray, eps: float = 1e-12) -> float:
     """
     return float(np.max(np.abs(a - b) / np.maximum(1e-12, np.abs(a) + np.abs(b))))
 '''
+
+
+# Issue 17: "any shape" includes a 0-d array. np.atleast_1d (added so that boolean masks
+# "work on scalars") returns shape (1,) for it: the hidden "0-d array" cases.
+BUGGY["sigmoid_tanh_layers"]["sigmoid_atleast_1d_masks"] = '''
+def sigmoid_forward(x):
+    x = np.atleast_1d(x)
+    out = np.empty(x.shape)
+    pos = x >= 0
+    out[pos] = 1 / (1 + np.exp(-x[pos]))
+    e = np.exp(x[~pos])
+    out[~pos] = e / (1 + e)
+    return out, out
+
+
+def sigmoid_backward(dout, cache):
+    return dout * cache * (1 - cache)
+
+
+def tanh_forward(x):
+    out = np.tanh(x)
+    return out, out
+
+
+def tanh_backward(dout, cache):
+    return dout * (1 - cache**2)
+'''
+BUGGY["relu_layers"]["atleast_1d_masks"] = '''
+def relu_forward(x):
+    out = np.atleast_1d(x).copy()
+    out[out < 0] = 0
+    return out, x
+
+
+def relu_backward(dout, cache):
+    return dout * (cache > 0)
+
+
+def leaky_relu_forward(x, alpha=0.01):
+    out = np.atleast_1d(x).copy()
+    out[out <= 0] *= alpha
+    return out, (x, alpha)
+
+
+def leaky_relu_backward(dout, cache):
+    x, alpha = cache
+    return np.where(x > 0, dout, alpha * dout)
+'''
+
+# Issue 17: networks of 10 or more layers. Sorted names put "W10" before "W2": a shape error
+# or wrong values on the hidden depth-11 case (up to 9 layers, sorted order is layer order).
+BUGGY["mlp_loss"]["sorted_parameter_names"] = '''
+def mlp_loss(params, X, y=None, reg=0.0, *, activation=(relu_forward, relu_backward),
+             linear=(linear_forward, linear_backward), loss=softmax_cross_entropy):
+    act_forward, act_backward = activation
+    lin_forward, lin_backward = linear
+    weight_names = sorted(k for k in params if k.startswith("W"))
+    bias_names = sorted(k for k in params if k.startswith("b"))
+    layers = list(zip(weight_names, bias_names))
+    h = X
+    caches = []
+    for i, (w_name, b_name) in enumerate(layers):
+        h, lin_cache = lin_forward(h, params[w_name], params[b_name])
+        act_cache = None
+        if i < len(layers) - 1:
+            h, act_cache = act_forward(h)
+        caches.append((lin_cache, act_cache))
+    if y is None:
+        return h
+    data_loss, dh = loss(h, y)
+    penalty = 0.0
+    grads = {}
+    for i in reversed(range(len(layers))):
+        w_name, b_name = layers[i]
+        lin_cache, act_cache = caches[i]
+        if i < len(layers) - 1:
+            dh = act_backward(dh, act_cache)
+        dh, dW, db = lin_backward(dh, lin_cache, need_dx=i > 0)
+        W = params[w_name]
+        penalty += 0.5 * reg * np.sum(W * W)
+        grads[w_name], grads[b_name] = dW + reg * W, db
+    return float(data_loss + penalty), grads
+'''
+# The order of the dict's keys is not part of the contract (only their names are): reading
+# the values as pairs W, b, W, b, ... fails on the hidden case whose dict lists the weights
+# first.
+BUGGY["mlp_loss"]["parameters_by_dict_order"] = '''
+def mlp_loss(params, X, y=None, reg=0.0, *, activation=(relu_forward, relu_backward),
+             linear=(linear_forward, linear_backward), loss=softmax_cross_entropy):
+    act_forward, act_backward = activation
+    lin_forward, lin_backward = linear
+    names = list(params)
+    layers = [(names[i], names[i + 1]) for i in range(0, len(names), 2)]
+    h = X
+    caches = []
+    for i, (w_name, b_name) in enumerate(layers):
+        h, lin_cache = lin_forward(h, params[w_name], params[b_name])
+        act_cache = None
+        if i < len(layers) - 1:
+            h, act_cache = act_forward(h)
+        caches.append((lin_cache, act_cache))
+    if y is None:
+        return h
+    data_loss, dh = loss(h, y)
+    penalty = 0.0
+    grads = {}
+    for i in reversed(range(len(layers))):
+        w_name, b_name = layers[i]
+        lin_cache, act_cache = caches[i]
+        if i < len(layers) - 1:
+            dh = act_backward(dh, act_cache)
+        dh, dW, db = lin_backward(dh, lin_cache, need_dx=i > 0)
+        W = params[w_name]
+        penalty += 0.5 * reg * np.sum(W * W)
+        grads[w_name], grads[b_name] = dW + reg * W, db
+    return float(data_loss + penalty), grads
+'''
+
+# Issue 17: targets of shape (N, 1) or (N, k) ("y: (N, ...) training targets"). np.take
+# without an axis flattens y: the hidden "least squares, (N, k) targets" cases.
+BUGGY["sgd_epoch"]["np_take_flattens_targets"] = '''
+def sgd_epoch(params, X, y, loss_fn, lr, batch_size, order):
+    losses = []
+    for start in range(0, len(order), batch_size):
+        batch = order[start : start + batch_size]
+        loss, grads = loss_fn(params, np.take(X, batch, axis=0), np.take(y, batch))
+        losses.append(loss)
+        for name in params:
+            params[name] -= lr * grads[name]
+    return np.array(losses)
+'''
+# correct: the layers in the order of their numbers, whatever the dict's order
+CORRECT["mlp_loss"]["numeric_sort_of_names"] = '''
+def mlp_loss(params, X, y=None, reg=0.0, *, activation=(relu_forward, relu_backward),
+             linear=(linear_forward, linear_backward), loss=softmax_cross_entropy):
+    act_forward, act_backward = activation
+    lin_forward, lin_backward = linear
+    numbers = sorted(int(k[1:]) for k in params if k.startswith("W"))
+    h = X
+    caches = []
+    for l in numbers:
+        h, lin_cache = lin_forward(h, params[f"W{l}"], params[f"b{l}"])
+        act_cache = None
+        if l != numbers[-1]:
+            h, act_cache = act_forward(h)
+        caches.append((lin_cache, act_cache))
+    if y is None:
+        return h
+    total, dh = loss(h, y)
+    grads = {}
+    for l, (lin_cache, act_cache) in zip(reversed(numbers), reversed(caches)):
+        if act_cache is not None:
+            dh = act_backward(dh, act_cache)
+        dh, dW, db = lin_backward(dh, lin_cache, need_dx=l != numbers[0])
+        W = params[f"W{l}"]
+        total += 0.5 * reg * np.sum(W * W)
+        grads[f"W{l}"], grads[f"b{l}"] = dW + reg * W, db
+    return float(total), grads
+'''
+# correct: np.take along axis 0 keeps the (B, k) shape of a batch of targets
+CORRECT["sgd_epoch"]["np_take_along_axis_0"] = '''
+def sgd_epoch(params, X, y, loss_fn, lr, batch_size, order):
+    losses = []
+    for start in range(0, len(order), batch_size):
+        batch = order[start : start + batch_size]
+        loss, grads = loss_fn(params, np.take(X, batch, axis=0), np.take(y, batch, axis=0))
+        losses.append(loss)
+        for name in params:
+            params[name] -= lr * grads[name]
+    return np.array(losses)
+'''
