@@ -51,6 +51,18 @@ class GradedSubmission:
         return "\n".join(lines)
 
 
+def scratch_course(root: Path, *, seed: int = 1) -> Path:
+    """A course to grade in: this repository's nbgrader config, course, release and solutions
+    copied under ``root`` (made if missing), with a fixed class secret seed (seed 1, under
+    which the variants are proven) so that grading it is repeatable."""
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "nbgrader_config.py", root)
+    for folder in ("course", "release", "solutions"):
+        shutil.copytree(REPO / folder, root / folder)
+    (root / "gradebook.secret").write_text(f"{seed}\n")
+    return root
+
+
 def grade_cell_points(notebook: NotebookNode) -> dict[str, float]:
     """grade_id -> points of every autograded test cell."""
     return {

@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shutil
 import stat
 import zipfile
 from pathlib import Path
@@ -30,7 +29,7 @@ from dlcourse.grader.prepare import UngradableError
 from dlcourse.grader.run import Paths
 from dlcourse.grader.sandbox import sandbox_available
 
-from harness import REPO
+from harness import scratch_course
 
 pytestmark = pytest.mark.xdist_group("grading_hardening")
 _SANDBOX = pytest.mark.skipif(
@@ -72,10 +71,7 @@ def _write(folder: Path, data: bytes) -> None:
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    root = tmp_path_factory.mktemp("hardening")
-    shutil.copy(REPO / "nbgrader_config.py", root)
-    for folder in ("course", "release", "solutions"):
-        shutil.copytree(REPO / folder, root / folder)
+    root = scratch_course(tmp_path_factory.mktemp("hardening"))
     submitted = root / "submitted"
     reference = nbformat.writes(_reference()).encode()
     _write(submitted / "victim" / ASSIGNMENT, reference)

@@ -15,7 +15,6 @@ the sandbox, functions sent into it as arguments, a notebook's data loading insi
 from __future__ import annotations
 
 import json
-import shutil
 from functools import cache
 
 import nbformat
@@ -27,9 +26,8 @@ from dlcourse.build import answer_sources
 from dlcourse.cli import main
 from dlcourse.grader.prove import exercise_test_cell, open_prover
 from dlcourse.grader.sandbox import sandbox_available
-from dlcourse.grader.secret import SECRET_FILE
 
-from harness import REPO, assignment_notebooks, autograde, make_submission
+from harness import REPO, assignment_notebooks, autograde, make_submission, scratch_course
 
 pytestmark = pytest.mark.slow
 
@@ -95,18 +93,11 @@ def test_sandboxed_grading_agrees_with_prove(assignment, tmp_path):
     # have run: the grading workers must not inherit its OpenMP thread pool (a forked worker
     # hung in the hidden tests' torch comparisons).
     torch.ones(1_000_000, dtype=torch.float64).std()
-    root = tmp_path / "course"
-    root.mkdir()
-    shutil.copy(REPO / "nbgrader_config.py", root)
-    for folder in ("course", "release", "solutions"):
-        shutil.copytree(REPO / folder, root / folder)
+    root = scratch_course(tmp_path / "course")
     for student, nb in _notebooks(assignment).items():
         folder = root / "submitted" / student / assignment
         folder.mkdir(parents=True)
         nbformat.write(nb, folder / f"{assignment}.ipynb")
-    # A class's secret seed, fixed here so that the run is repeatable: seed 1, which the
-    # variants are proven under (test_grading), while prove predicts under seed 0.
-    (root / SECRET_FILE).write_text("1\n")
     assert main(["--root", str(root), "grade", assignment, "--cell-seconds", "60"]) == 0
     failed = {}
     for student in _packed(assignment):

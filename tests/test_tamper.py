@@ -14,7 +14,6 @@ import csv
 import importlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -29,9 +28,8 @@ from dlcourse.grader import assignment as graded
 from dlcourse.grader import tamper
 from dlcourse.grader.prepare import prepare
 from dlcourse.grader.scan import scan
-from dlcourse.grader.secret import SECRET_FILE
 
-from harness import REPO, assignment_notebooks, make_submission
+from harness import REPO, assignment_notebooks, make_submission, scratch_course
 
 # (code, the flag it must raise): none of them is seen by the regex scan
 REWRITES = {
@@ -449,15 +447,10 @@ def test_grading_flags_what_ran_though_the_scan_misses_it(tmp_path):
         if c.cell_type == "code" and not is_solution_cell(c) and not is_test_cell(c)
     )
     assert scan(code, given) == [], "the regex scan sees these rewrites: pick harder ones"
-    root = tmp_path / "course"
-    root.mkdir()
-    shutil.copy(REPO / "nbgrader_config.py", root)
-    for folder in ("course", "release", "solutions"):
-        shutil.copytree(REPO / folder, root / folder)
+    root = scratch_course(tmp_path / "course")
     folder = root / "submitted" / "sneaky" / ASSIGNMENT
     folder.mkdir(parents=True)
     nbformat.write(submission, folder / f"{ASSIGNMENT}.ipynb")
-    (root / SECRET_FILE).write_text("1\n")  # a fixed class seed: a repeatable run
     limits = ["--jobs", "1", "--cell-seconds", "30", "--wall-seconds", "180", "--memory-mb", "1024"]
     assert main(["--root", str(root), "grade", ASSIGNMENT, *limits]) == 0
     with open(root / "grading" / ASSIGNMENT / "grades.csv") as f:

@@ -7,7 +7,6 @@ import csv
 import hashlib
 import json
 import random
-import shutil
 import zipfile
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from dlcourse.build import hidden_region, is_test_cell, significant_lines
 from dlcourse.cli import main
 from dlcourse.grader.sandbox import sandbox_available
 
-from harness import REPO, sandbox_leftovers
+from harness import REPO, sandbox_leftovers, scratch_course
 
 pytestmark = [
     pytest.mark.slow,
@@ -53,10 +52,7 @@ def _sha(path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    root = tmp_path_factory.mktemp("course")
-    shutil.copy(REPO / "nbgrader_config.py", root)
-    for folder in ("course", "release", "solutions"):
-        shutil.copytree(REPO / folder, root / folder)
+    root = scratch_course(tmp_path_factory.mktemp("course"))
     submissions = {case.name: case.build() for case in CASES}
     klass = _class_of_30()
     submissions.update({s: nb for s, (nb, _) in klass.items()})
@@ -70,9 +66,6 @@ def graded(tmp_path_factory):
             archive.writestr(f"{student}_attempt_1.ipynb", nbformat.writes(_reference()))
         archive.writestr("../escape.ipynb", "{}")  # a path that tries to leave the folder
     hashes = {p: _sha(p) for p in (root / "submitted").rglob("*.ipynb")}
-    # the class's secret seed: fixed (seed 1, under which the variants are proven) so that
-    # the corpus's expectations hold run after run; dlcourse grade makes one when missing
-    (root / "gradebook.secret").write_text("1\n")
     assert main(["--root", str(root), "grade", ASSIGNMENT, "--submissions", str(lms_zip),
                  *GRADE_ARGS]) == 0  # fmt: skip
     results = {
