@@ -984,3 +984,65 @@ def momentum_step(params, grads, state, lr=0.01, momentum=0.9):
         params[name] = params[name] - lr * new_velocity[name]
     state["velocity"] = new_velocity
 '''
+
+
+# Issue 17: state reused across steps. The training-loop tests keep params, state and the
+# gradient buffers from step to step, refill the buffers in place, follow a schedule (the
+# momentum warmed up from 0, the learning rate decayed) and have a dead unit whose gradient is
+# exactly 0 at every step.
+# Nesterov's velocity is the caller's gradient array itself on the first step (v = g): right
+# values, but a loop that refills its gradient buffers changes the velocity; the memory check
+# fails the first step of every trajectory (it shares memory with grads). Caught already before
+# the loops were added: the momentum family's alias, listed for Nesterov too. (The adaptive
+# methods' first state is g * g or (1 - beta) * g, a new array: no realistic alias there.)
+BUGGY["nesterov"]["first_velocity_is_the_callers_gradient"] = '''
+def nesterov_step(params, grads, state, lr=0.01, momentum=0.9):
+    velocity = state.setdefault("velocity", {})
+    for name, g in grads.items():
+        v = g if name not in velocity else momentum * velocity[name] + g
+        velocity[name] = v
+        params[name] = params[name] - lr * (g + momentum * v)
+'''
+CORRECT["nesterov"]["copies_the_first_gradient"] = '''
+def nesterov_step(params, grads, state, lr=0.01, momentum=0.9):
+    velocity = state.setdefault("velocity", {})
+    for name, g in grads.items():
+        v = np.array(g, copy=True) if name not in velocity else momentum * velocity[name] + g
+        velocity[name] = v
+        params[name] = params[name] - lr * (g + momentum * v)
+'''
+# PyTorch's shortcut: no velocity is kept while momentum is 0, so when the schedule raises
+# the momentum the velocity restarts from this step's gradient instead of mu * v + g: the
+# training loop whose momentum is warmed up from 0 (state["velocity"] missing after step 1)
+BUGGY["momentum"]["no_velocity_at_momentum_zero"] = '''
+def momentum_step(params, grads, state, lr=0.01, momentum=0.9):
+    for name, grad in grads.items():
+        if momentum == 0:
+            params[name] -= lr * grad
+            continue
+        velocity = state.setdefault("velocity", {})
+        velocity[name] = momentum * velocity.get(name, 0.0) + grad
+        params[name] -= lr * velocity[name]
+'''
+BUGGY["nesterov"]["no_velocity_at_momentum_zero"] = '''
+def nesterov_step(params, grads, state, lr=0.01, momentum=0.9):
+    if momentum == 0:
+        for name, grad in grads.items():
+            params[name] -= lr * grad
+        return
+    velocity = state.setdefault("velocity", {})
+    for name, grad in grads.items():
+        velocity[name] = momentum * velocity.get(name, 0.0) + grad
+        params[name] -= lr * (grad + momentum * velocity[name])
+'''
+# a correct momentum whose velocity is float64 (np.zeros, not zeros_like) and which rebinds
+# params[name]: float32 parameters become float64 (no dtype is prescribed); the training loop
+# passes its params and state on from step to step, and that must not fail it
+CORRECT["momentum"]["float64_velocity_rebinds_params"] = '''
+def momentum_step(params, grads, state, lr=0.01, momentum=0.9):
+    velocity = state.setdefault("velocity", {})
+    for name, grad in grads.items():
+        v = velocity.get(name, np.zeros(np.shape(grad)))
+        velocity[name] = momentum * v + grad
+        params[name] = params[name] - lr * velocity[name]
+'''

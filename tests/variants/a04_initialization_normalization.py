@@ -1156,3 +1156,89 @@ def clip_grad_norm(grads: dict, max_norm: float, eps: float = 1e-6) -> float:
         g *= scale
     return total_norm
 '''
+
+
+# Issue 17: edges of the domain. Seed 0 is a seed: `if seed:` treats it as "no seed" and
+# draws from the global generator, so two calls with seed 0 give different weights (the
+# hidden seed-0 reproducibility checks; every other seed works)
+BUGGY["xavier"]["seed_zero_is_no_seed"] = '''
+def xavier_init(fan_in, fan_out, gain=1.0, distribution="normal", seed=None):
+    rng = np.random.default_rng(seed) if seed else np.random.default_rng()
+    std = gain * np.sqrt(2.0 / (fan_in + fan_out))
+    if distribution == "uniform":
+        bound = np.sqrt(3.0) * std
+        return rng.uniform(-bound, bound, size=(fan_in, fan_out))
+    return rng.normal(0.0, std, size=(fan_in, fan_out))
+'''
+BUGGY["kaiming"]["seed_zero_is_no_seed"] = '''
+def kaiming_init(fan_in, fan_out, mode="fan_in", nonlinearity="relu", negative_slope=0.0,
+                 distribution="normal", seed=None):
+    if seed:
+        np.random.seed(seed)
+    gain = {"relu": np.sqrt(2.0), "linear": 1.0,
+            "leaky_relu": np.sqrt(2.0 / (1.0 + negative_slope**2))}[nonlinearity]
+    std = gain / np.sqrt(fan_in if mode == "fan_in" else fan_out)
+    if distribution == "uniform":
+        bound = np.sqrt(3.0) * std
+        return np.random.uniform(-bound, bound, size=(fan_in, fan_out))
+    return np.random.randn(fan_in, fan_out) * std
+'''
+
+# Issue 17: dtype contracts where they are stated. The docstrings promise "an array of
+# float64"; these return float32 weights ("the precision networks train in"), right in
+# distribution: the hidden dtype checks
+BUGGY["xavier"]["float32_weights"] = '''
+def xavier_init(fan_in, fan_out, gain=1.0, distribution="normal", seed=None):
+    rng = np.random.default_rng(seed)
+    std = gain * np.sqrt(2.0 / (fan_in + fan_out))
+    if distribution == "uniform":
+        W = rng.uniform(-np.sqrt(3.0) * std, np.sqrt(3.0) * std, size=(fan_in, fan_out))
+    else:
+        W = rng.normal(0.0, std, size=(fan_in, fan_out))
+    return W.astype(np.float32)
+'''
+BUGGY["kaiming"]["float32_weights"] = '''
+def kaiming_init(fan_in, fan_out, mode="fan_in", nonlinearity="relu", negative_slope=0.0,
+                 distribution="normal", seed=None):
+    gain = {"relu": np.sqrt(2.0), "linear": 1.0,
+            "leaky_relu": np.sqrt(2.0 / (1.0 + negative_slope**2))}[nonlinearity]
+    std = gain / np.sqrt(fan_in if mode == "fan_in" else fan_out)
+    rng = np.random.default_rng(seed)
+    if distribution == "uniform":
+        draws = rng.uniform(-1.0, 1.0, size=(fan_in, fan_out)).astype(np.float32)
+        return draws * np.float32(np.sqrt(3.0) * std)
+    return rng.standard_normal((fan_in, fan_out), dtype=np.float32) * np.float32(std)
+'''
+# the returned norm is "a Python float": summed in the gradients' precision it is a float32
+# NumPy scalar for float32 gradients (the values are within the float32 tolerance): the
+# hidden float32 type check
+BUGGY["clip_grad_norm"]["float32_norm"] = '''
+def clip_grad_norm(grads, max_norm, eps=1e-6):
+    total_norm = np.sqrt(sum(np.sum(g * g) for g in grads.values()))
+    scale = min(1.0, max_norm / (total_norm + eps))
+    for g in grads.values():
+        g *= scale
+    return total_norm
+'''
+
+# Issue 17: a clip exactly at the threshold. The factor is min(1, max_norm / (norm + eps)),
+# below 1 when the norm equals max_norm; clipping only above max_norm leaves the gradients
+# unscaled there (off by eps / norm: 2e-4 for the hidden norm 2**-10 * 5)
+BUGGY["clip_grad_norm"]["clips_only_above_max_norm"] = '''
+def clip_grad_norm(grads, max_norm, eps=1e-6):
+    total_norm = float(np.sqrt(sum(np.sum(np.square(g, dtype=np.float64)) for g in grads.values())))
+    if total_norm > max_norm:
+        for g in grads.values():
+            g *= max_norm / (total_norm + eps)
+    return total_norm
+'''
+# the norm summed in float64 and returned as a NumPy float64, which is a Python float: the
+# float32 type check must keep it
+CORRECT["clip_grad_norm"]["numpy_float64_norm"] = '''
+def clip_grad_norm(grads, max_norm, eps=1e-6):
+    total_norm = np.sqrt(sum(np.sum(g.astype(np.float64) ** 2) for g in grads.values()))
+    scale = min(1.0, max_norm / (total_norm + eps))
+    for g in grads.values():
+        g *= scale
+    return total_norm
+'''

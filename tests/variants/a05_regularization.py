@@ -622,3 +622,91 @@ def log_uniform(low: float, high: float, size: int, seed: int | None = None) -> 
 ''',
     },
 }
+
+
+# Issue 17: edges of the domain, and the order of the samples.
+# the test set sliced from the end with negative indices: with test_fraction = 0,
+# order[-0:] is the whole permutation (the hidden test_fraction = 0 case)
+BUGGY["train_val_test_split"]["negative_slices_for_test"] = '''
+def train_val_test_split(X, y, val_fraction=0.2, test_fraction=0.2, seed=0):
+    n = len(X)
+    order = np.random.default_rng(seed).permutation(n)
+    n_val, n_test = round(val_fraction * n), round(test_fraction * n)
+    train = order[: n - n_val - n_test]
+    val = order[n - n_val - n_test : n - n_test]
+    test = order[-n_test:]
+    return X[train], y[train], X[val], y[val], X[test], y[test]
+'''
+# the training indices as "everything not held out" by np.setdiff1d, which sorts them: the
+# training set comes back in file order (sorted by class or date in a real data set), the
+# right samples but not shuffled: the hidden order check
+BUGGY["train_val_test_split"]["train_set_in_file_order"] = '''
+def train_val_test_split(X, y, val_fraction=0.2, test_fraction=0.2, seed=0):
+    n = len(X)
+    order = np.random.default_rng(seed).permutation(n)
+    n_val, n_test = round(val_fraction * n), round(test_fraction * n)
+    test, val = order[:n_test], order[n_test : n_test + n_val]
+    train = np.setdiff1d(np.arange(n), np.concatenate([test, val]))
+    return X[train], y[train], X[val], y[val], X[test], y[test]
+'''
+# Seed 0 is a seed: `if seed:` leaves the global generator unseeded for seed 0, so two calls
+# with seed 0 give different masks / samples (the hidden seed-0 checks)
+BUGGY["dropout_forward"]["seed_zero_is_no_seed"] = '''
+def dropout_forward(x, p=0.5, training=True, seed=None):
+    if not training:
+        return x, None
+    if seed:
+        np.random.seed(seed)
+    mask = (np.random.rand(*x.shape) >= p) / (1 - p)
+    return x * mask, (mask, p)
+'''
+BUGGY["log_uniform"]["seed_zero_is_no_seed"] = '''
+def log_uniform(low, high, size, seed=None):
+    if seed:
+        np.random.seed(seed)
+    return np.exp(np.random.uniform(np.log(low), np.log(high), size=size))
+'''
+# Issue 17: a value exactly at a boundary. torch.renorm's max-norm: columns above the radius
+# are scaled by max_norm / (norm + 1e-7), a relative error of 1e-7 / norm that only shows
+# with a small radius (the hidden case with max_norm 5 * 2**-10)
+BUGGY["max_norm"]["torch_renorm_eps"] = '''
+def apply_max_norm(params, max_norm):
+    for name, W in params.items():
+        if name.startswith("W"):
+            norms = np.linalg.norm(W, axis=0)
+            W *= np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+'''
+# Issue 17: the penalty is "a Python float"; summed with NumPy in the weights' precision it is
+# a float32 scalar for float32 weights (values within the tolerance): the hidden type check
+BUGGY["penalties"]["float32_penalty"] = '''
+def l2_penalty(params, reg):
+    weights = [value for name, value in params.items() if name.startswith("W")]
+    penalty = 0.5 * reg * sum(np.sum(W * W) for W in weights)
+    grads = {name: reg * v if name.startswith("W") else np.zeros_like(v)
+             for name, v in params.items()}
+    return penalty, grads
+
+
+def l1_penalty(params, reg):
+    weights = [value for name, value in params.items() if name.startswith("W")]
+    penalty = reg * sum(np.sum(np.abs(W)) for W in weights)
+    grads = {name: reg * np.sign(v) if name.startswith("W") else np.zeros_like(v)
+             for name, v in params.items()}
+    return penalty, grads
+'''
+# the penalties summed in float64 and returned as NumPy float64 scalars, which are Python
+# floats: the float32 type check must keep them
+CORRECT["penalties"]["numpy_float64_sums"] = '''
+def l2_penalty(params, reg):
+    penalty = 0.5 * reg * sum(np.sum(np.square(v, dtype=np.float64))
+                              for k, v in params.items() if k.startswith("W"))
+    return penalty, {k: reg * v if k.startswith("W") else np.zeros_like(v)
+                     for k, v in params.items()}
+
+
+def l1_penalty(params, reg):
+    penalty = reg * sum(np.sum(np.abs(v), dtype=np.float64)
+                        for k, v in params.items() if k.startswith("W"))
+    return penalty, {k: reg * np.sign(v) if k.startswith("W") else np.zeros_like(v)
+                     for k, v in params.items()}
+'''
