@@ -312,3 +312,24 @@ def test_a_result_passed_back_may_differ_by_rounding_only(
     assert verdict.passed is passes, verdict.message
     if not passes:
         assert "differ from the expected ones" in verdict.message
+
+
+def test_a_count_kept_as_a_float_is_the_same_input(tmp_path, monkeypatch):
+    """A state that counts steps as 1.0 where the reference counts 1 is passed back to the
+    next call: the same input (it used to fail as "the inputs differ")."""
+
+    def float_counter(params, grads, state, lr):
+        for name, grad in grads.items():
+            state[name] = state.get(name, 0.0) * 0.5 + grad
+            params[name] -= lr * state[name]
+        state["t"] = float(state.get("t", 0) + 1)
+
+    source = STEP_CELL + """
+_p, _s = {"w": np.array([1.0])}, {}
+step(_p, {"w": np.array([1.0])}, _s, 0.1)
+step(_p, {"w": np.array([1.0])}, _s, 0.1)
+assert _s["t"] == 2
+"""
+    args = ("test_step", source, StepReference, {"step": float_counter}, tmp_path, monkeypatch)
+    verdict = _record_probe_replay(*args, calls=4)[0]
+    assert verdict.passed, verdict.message

@@ -379,8 +379,11 @@ def _same(a: Any, b: Any) -> bool:
         return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     if callable(a):
         return callable(b) and getattr(a, "__name__", None) == getattr(b, "__name__", None)
-    if isinstance(a, float) and isinstance(b, float | int) and not isinstance(b, bool):
-        return _close_arrays(np.asarray(a), np.asarray(b))
+    numbers = (a, b)
+    if all(isinstance(v, float | int) and not isinstance(v, bool) for v in numbers) and any(
+        isinstance(v, float) for v in numbers
+    ):  # a count kept as 1.0 where the reference keeps 1: the same input
+        return _close_arrays(np.asarray(float(a)), np.asarray(float(b)))
     return type(a) is type(b) and (a == b or (a != a and b != b))
 
 
