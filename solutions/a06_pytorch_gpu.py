@@ -174,14 +174,15 @@ def train_one_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim
     return loss_total / sample_count
 
 
-# Given: a small float32 network with batch norm, trained by your train_one_epoch for the tests.
+# Given: a small network with batch norm, trained by your train_one_epoch for the tests.
 def training_run(X: np.ndarray, y: np.ndarray, hidden: int, classes: int, epochs: int, lr: float,
-                 batch_size: int, seed: int = 0) -> dict:
-    """The epoch losses and the final state_dict (as NumPy) of a Linear-BatchNorm1d-ReLU-Linear
-    network trained with SGD (momentum 0.9) on X: (N, D) float64, y: (N,), batches in order."""
+                 batch_size: int, seed: int = 0, dtype: str = "float32") -> dict:
+    """The epoch losses and the final state_dict (as NumPy, in the model's dtype) of a
+    Linear-BatchNorm1d-ReLU-Linear network of `dtype` ("float32" or "float64") trained with SGD
+    (momentum 0.9) on X: (N, D) float64, y: (N,), batches in order."""
     torch.manual_seed(seed)
     model = nn.Sequential(nn.Linear(X.shape[1], hidden), nn.BatchNorm1d(hidden), nn.ReLU(),
-                          nn.Linear(hidden, classes))
+                          nn.Linear(hidden, classes)).to(getattr(torch, dtype))
     model.eval()  # as after an evaluation: train_one_epoch must switch it to training mode
     loader = DataLoader(TensorDataset(torch.as_tensor(X, dtype=torch.float64), torch.as_tensor(y)),
                         batch_size=batch_size)  # no shuffling: the same batches for everyone
@@ -209,26 +210,33 @@ def evaluate(model: nn.Module, loader: DataLoader) -> tuple[float, float]:
 
 # Given: your evaluate on a trained-looking network with batch norm and dropout, for the tests.
 def evaluation_check(X: np.ndarray, y: np.ndarray, hidden: int, classes: int, batch_size: int,
-                     seed: int = 0) -> dict:
-    """evaluate's (loss, accuracy) on X: (N, D), y: (N,), and how the model was run."""
+                     seed: int = 0, dtype: str = "float32") -> dict:
+    """evaluate's (loss, accuracy) on X: (N, D) float64, y: (N,) with a model of `dtype`
+    ("float32" or "float64"), how the model was run, and whether its state (values and dtypes)
+    is as before the call."""
     torch.manual_seed(seed)
+    model_dtype = getattr(torch, dtype)
     model = nn.Sequential(nn.Linear(X.shape[1], hidden), nn.BatchNorm1d(hidden), nn.ReLU(),
-                          nn.Dropout(0.5), nn.Linear(hidden, classes))
+                          nn.Dropout(0.5), nn.Linear(hidden, classes)).to(model_dtype)
     with torch.no_grad():  # running statistics from two training-mode passes
-        model(torch.randn(32, X.shape[1]) * 2 + 1)
-        model(torch.randn(32, X.shape[1]) - 1)
+        model(torch.randn(32, X.shape[1]).to(model_dtype) * 2 + 1)
+        model(torch.randn(32, X.shape[1]).to(model_dtype) - 1)
+    state_before = {name: value.clone() for name, value in model.state_dict().items()}
     runs = []
 
     def record(module, inputs, output):
         runs.append((module.training, torch.is_grad_enabled()))
 
     model.register_forward_hook(record)
-    loader = DataLoader(TensorDataset(torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y)),
+    loader = DataLoader(TensorDataset(torch.as_tensor(X, dtype=torch.float64), torch.as_tensor(y)),
                         batch_size=batch_size)
     loss, accuracy = evaluate(model, loader)
+    state_after = model.state_dict()
+    unchanged = all(value.dtype == state_after[name].dtype and torch.equal(value, state_after[name])
+                    for name, value in state_before.items())
     return {"loss": float(loss), "accuracy": float(accuracy),
             "forward_in_training_mode": any(training for training, _ in runs),
-            "forward_recording_a_graph": any(grad for _, grad in runs)}
+            "forward_recording_a_graph": any(grad for _, grad in runs), "model_unchanged": unchanged}
 
 
 # --- cell make_optimizer ---
@@ -263,18 +271,23 @@ def make_optimizer(parameters, name: str, hyper: dict | None = None) -> torch.op
 
 
 # Given: 30 steps of your optimizer on f(theta) = sum(c * theta**2 / 2 + sin(3 theta)), for the tests.
-def optimizer_trajectory(name: str, hyper: dict, steps: int = 30) -> np.ndarray:
-    """The parameter vector theta: (4,) before and after each step: (steps + 1, 4), float64."""
-    theta = torch.tensor([1.5, -0.5, 0.25, 2.0], dtype=torch.float64, requires_grad=True)
+def optimizer_trajectory(name: str, hyper: dict, steps: int = 30, groups: bool = False) -> np.ndarray:
+    """The parameter vector theta: (4,) before and after each step: (steps + 1, 4), float64.
+    theta is held in two tensors, like a layer's weight and bias, given to make_optimizer as
+    model.parameters() gives them (an iterator, read once) or, with groups, as two parameter groups."""
+    weight = torch.tensor([1.5, -0.5], dtype=torch.float64, requires_grad=True)
+    bias = torch.tensor([0.25, 2.0], dtype=torch.float64, requires_grad=True)
     curvature = torch.tensor([10.0, 1.0, 0.1, 3.0], dtype=torch.float64)
-    optimizer = make_optimizer([theta], name, hyper)
-    path = [theta.detach().clone()]
+    parameters = [{"params": [weight]}, {"params": [bias]}] if groups else iter([weight, bias])
+    optimizer = make_optimizer(parameters, name, hyper)
+    path = [torch.cat([weight, bias]).detach()]
     for _ in range(steps):
         optimizer.zero_grad()
+        theta = torch.cat([weight, bias])
         objective = (0.5 * curvature * theta**2 + torch.sin(3 * theta)).sum()
         objective.backward()
         optimizer.step()
-        path.append(theta.detach().clone())
+        path.append(torch.cat([weight, bias]).detach())
     return torch.stack(path).numpy()
 
 
@@ -298,14 +311,17 @@ def init_linear(layer: nn.Linear, scheme: str, nonlinearity: str = "relu") -> No
 
 # Given: a layer initialized by your init_linear, as NumPy, for the tests.
 def initialized_linear(fan_in: int, fan_out: int, scheme: str, nonlinearity: str = "relu",
-                       seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """weight: (fan_out, fan_in) and bias: (fan_out,) of nn.Linear(fan_in, fan_out) after
-    torch.manual_seed(seed) and init_linear."""
-    layer = nn.Linear(fan_in, fan_out)
+                       seed: int = 0, dtype: str = "float32") -> tuple[np.ndarray, np.ndarray]:
+    """weight: (fan_out, fan_in) and bias: (fan_out,) of nn.Linear(fan_in, fan_out) of `dtype`
+    ("float32" or "float64") after torch.manual_seed(seed) and init_linear. Both are read from
+    the Parameter objects the layer had before the call (those an optimizer made earlier would
+    hold): init_linear must change them in place."""
+    layer = nn.Linear(fan_in, fan_out, dtype=getattr(torch, dtype))
+    weight, bias = layer.weight, layer.bias
     torch.manual_seed(seed)
     with torch.no_grad():
         init_linear(layer, scheme, nonlinearity)
-    return layer.weight.detach().numpy().copy(), layer.bias.detach().numpy().copy()
+    return weight.detach().numpy().copy(), bias.detach().numpy().copy()
 
 
 # --- cell freeze_and_replace_head ---
@@ -320,17 +336,24 @@ def freeze_and_replace_head(model: nn.Sequential, num_classes: int) -> nn.Sequen
 
 # Given: fine-tune a small "pretrained" network with your function, for the tests.
 def fine_tune_check(X: np.ndarray, y: np.ndarray, num_classes: int, steps: int, lr: float,
-                    seed: int = 0) -> dict:
-    """Full-batch SGD (momentum 0.9) steps on X: (N, D), y: (N,) after freeze_and_replace_head;
-    the losses, the head, the trainable shapes and how much the body moved."""
+                    seed: int = 0, hidden: tuple[int, ...] = (8, 6), batchnorm: bool = False) -> dict:
+    """Full-batch SGD (momentum 0.9) steps on X: (N, D), y: (N,) after freeze_and_replace_head
+    on a "pretrained" network: hidden layers of the widths `hidden` (Linear, BatchNorm1d if
+    batchnorm, ReLU) and a Linear head of 10 classes. The losses, the head, the trainable shapes
+    and how much the body moved; whether the model returned is the caller's, and the trainable
+    shapes of the caller's model."""
     torch.manual_seed(seed)
-    pretrained = nn.Sequential(nn.Linear(X.shape[1], 8), nn.ReLU(), nn.Linear(8, 6), nn.ReLU(),
-                               nn.Linear(6, 10))
+    widths, body = [X.shape[1], *hidden], []
+    for fan_in, fan_out in zip(widths[:-1], widths[1:]):
+        norm = [nn.BatchNorm1d(fan_out)] if batchnorm else []
+        body += [nn.Linear(fan_in, fan_out), *norm, nn.ReLU()]
+    pretrained = nn.Sequential(*body, nn.Linear(widths[-1], 10))
     body_before = [p.detach().clone() for p in pretrained[:-1].parameters()]
     torch.manual_seed(seed + 1)  # the new head's initialization
     model = freeze_and_replace_head(pretrained, num_classes)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
     inputs, labels = torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y)
+    model.train()  # fine-tuning sets the mode (as fit does below), whatever the function left
     losses = []
     for _ in range(steps):
         optimizer.zero_grad()
@@ -341,4 +364,6 @@ def fine_tune_check(X: np.ndarray, y: np.ndarray, num_classes: int, steps: int, 
     body_change = max(float((p - q).abs().max()) for p, q in zip(model[:-1].parameters(), body_before))
     return {"losses": losses, "head_weight": model[-1].weight.detach().numpy().copy(),
             "head_bias": model[-1].bias.detach().numpy().copy(), "body_change": body_change,
-            "trainable_shapes": [list(p.shape) for p in model.parameters() if p.requires_grad]}
+            "trainable_shapes": [list(p.shape) for p in model.parameters() if p.requires_grad],
+            "returned_the_same_model": model is pretrained,
+            "callers_trainable_shapes": [list(p.shape) for p in pretrained.parameters() if p.requires_grad]}
