@@ -233,3 +233,17 @@ def test_public_reason_shows_no_traceback_and_no_host_path(tmp_path):
     shown = scrub_paths(f"{root}/submitted/a/{NOTEBOOK} in {Path.home()}/x; 1/2 and a/b", root)
     assert shown == f"<course>/submitted/a/{NOTEBOOK} in <home>/x; 1/2 and a/b"
     assert scrub_paths("/srv/data/mnist.npz") == "<path>/mnist.npz"
+
+
+def test_a_refused_student_first_does_not_empty_the_report_chart(tmp_path):
+    """A refused submission has no per-exercise maxima; sorted first, it used to decide the
+    chart's panels (none)."""
+    from dlcourse.grader.report import exercise_maxima, plot_scores
+    from dlcourse.grader.submission import Result
+
+    refused = Result("aaa-link", ASSIGNMENT, "ungradable", reason="a link")
+    graded = Result("bob", ASSIGNMENT, "graded", scores={"t1": 1.0, "t2": 0.0},
+                    max_scores={"t1": 1.0, "t2": 2.0})  # fmt: skip
+    assert exercise_maxima([refused, graded]) == {"t1": 1.0, "t2": 2.0}
+    plot_scores([refused, graded], tmp_path / "scores.png")
+    assert (tmp_path / "scores.png").stat().st_size > 0

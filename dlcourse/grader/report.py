@@ -8,6 +8,16 @@ from pathlib import Path
 from dlcourse.grader.submission import GRADED, Result, status_counts
 
 
+def exercise_maxima(results: list[Result]) -> dict[str, float]:
+    """Test cell -> its points, from the results that know them (a refused submission, or
+    one without a notebook, has none: it must not decide the chart's panels)."""
+    maxima: dict[str, float] = {}
+    for result in results:
+        for cell, top in result.max_scores.items():
+            maxima.setdefault(cell, top)
+    return maxima
+
+
 def plot_scores(results: list[Result], path: Path) -> None:
     """Per-exercise score distributions (one small histogram each) and the totals."""
     import matplotlib
@@ -16,18 +26,19 @@ def plot_scores(results: list[Result], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     graded = [r for r in results if r.status != "ungradable"]
-    cells = list(results[0].max_scores) if results else []
+    maxima = exercise_maxima(results)
+    cells = list(maxima)
     panels = len(cells) + 1
     cols = min(4, panels)
     rows = -(-panels // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.4 * rows), squeeze=False)
     for ax, cell in zip(axes.flat, cells, strict=False):
-        top = results[0].max_scores[cell]
+        top = maxima[cell]
         ax.hist([r.scores.get(cell, 0.0) for r in graded], bins=10, range=(0, top or 1))
         ax.set_title(f"{cell} (/{top:g})", fontsize=8)
         ax.tick_params(labelsize=7)
     total = axes.flat[len(cells)]
-    top = results[0].max_score if results else 1
+    top = sum(maxima.values()) or 1
     total.hist([r.score for r in graded], bins=20, range=(0, top or 1), color="tab:green")
     total.set_title(f"total (/{top:g})", fontsize=9)
     for ax in list(axes.flat)[panels:]:
