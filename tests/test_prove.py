@@ -224,3 +224,22 @@ def test_seed_zero_is_the_written_draw_and_other_seeds_differ():
         moved = generated_cases(make, seeds=range(2))
     assert [c.label for c in written] == [c.label for c in moved]
     assert not np.array_equal(written[0].args[0], moved[0].args[0])
+
+
+def test_a_misconception_is_a_source_with_its_hint(tmp_path):
+    from dlcourse.grader.variants import Misconception, load_variants
+
+    bug = Misconception("Adam's moments start at 0.", "def f(x):\n    return x\n")
+    assert bug == "def f(x):\n    return x\n" and bug.hint.startswith("Adam")
+    path = tmp_path / "v.py"
+    path.write_text(
+        "from dlcourse.grader.variants import Misconception\n"
+        "BUGGY = {'cell': {'hinted': Misconception('the hint', 'def f(x):\\n    return 1\\n'),\n"
+        "                  'plain': 'def f(x):\\n    return 2\\n',\n"
+        "                  'empty': Misconception(' ', 'def f(x):\\n    return 3\\n'),\n"
+        "                  'long': Misconception('x' * 500, 'def f(x):\\n    return 4\\n')}}\n"
+    )
+    loaded = load_variants(path, {"cell": ["f"]})
+    assert {v.name: v.hint for v in loaded.variants} == {"hinted": "the hint", "plain": ""}
+    assert len(loaded.errors) == 2
+    assert "needs its hint" in loaded.errors[0] and "500 characters" in loaded.errors[1]

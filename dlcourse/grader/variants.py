@@ -4,7 +4,10 @@ A variants file is a Python module (``tests/variants/a<id>.py`` for the course's
 defines two dicts, each ``{answer cell grade_id: {variant name: the whole source of that
 cell}}``:
 
-- ``BUGGY``: mistakes students make; each must lose points on its exercise, and only there;
+- ``BUGGY``: mistakes students make; each must lose points on its exercise, and only there.
+  An entry may be a ``Misconception(hint, source)``: the source, with a short explanation
+  for the student of the mistake it shows (the concept, never the fixed code), kept beside
+  the bug so that adding a bug and its hint is one edit;
 - ``CORRECT``: other right answers (another formula, vectorised, a library call); each must
   keep full marks.
 
@@ -24,6 +27,19 @@ from dlcourse.grader.replay import defined_names
 from dlcourse.grading import reference_module_name
 
 KINDS = ("BUGGY", "CORRECT")
+MAX_HINT_CHARS = 400
+
+
+class Misconception(str):
+    """A buggy variant's source (the string itself, so that it serves wherever a source
+    does) and ``hint``: what the student misunderstood, for their feedback."""
+
+    hint: str
+
+    def __new__(cls, hint: str, source: str) -> Misconception:
+        made = super().__new__(cls, source)
+        made.hint = hint
+        return made
 
 
 @dataclass(frozen=True)
@@ -35,6 +51,7 @@ class Variant:
     correct: bool
     source: str
     origin: str  # the variants file's name, for messages
+    hint: str = ""  # a buggy variant's misconception, for the student (see Misconception)
 
     @property
     def label(self) -> str:
@@ -72,6 +89,11 @@ def _check_entry(where: str, names: list[str], name: object, source: object) -> 
         return f"{where}: the variant's name must be a non-empty string"
     if not isinstance(source, str):
         return f"{where}: the source must be a string, not {type(source).__name__}"
+    hint = getattr(source, "hint", "")
+    if not isinstance(hint, str) or (isinstance(source, Misconception) and not hint.strip()):
+        return f"{where}: a Misconception needs its hint, a non-empty string"
+    if len(hint) > MAX_HINT_CHARS:
+        return f"{where}: the hint is {len(hint)} characters; keep it under {MAX_HINT_CHARS}"
     try:
         compile(source, where, "exec")
     except SyntaxError as exc:
@@ -118,8 +140,9 @@ def load_variants(path: Path, function_names: Mapping[str, list[str]]) -> Loaded
                 if error:
                     loaded.errors.append(error)
                 else:
+                    hint = getattr(source, "hint", "")
                     loaded.variants.append(
-                        Variant(exercise, name, kind == "CORRECT", source, shown)
+                        Variant(exercise, name, kind == "CORRECT", str(source), shown, hint)
                     )
     if not any(isinstance(getattr(module, k, None), Mapping) for k in KINDS):
         loaded.errors.append(f"{shown}: defines neither BUGGY nor CORRECT")
