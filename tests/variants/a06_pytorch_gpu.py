@@ -19,6 +19,8 @@ the PyTorch calls, the loop structure or the way parameters are copied and froze
 import json
 from pathlib import Path
 
+from dlcourse.grader.variants import Misconception
+
 _NOTEBOOK = Path(__file__).resolve().parents[2] / "course/06_pytorch_gpu/06_pytorch_gpu.ipynb"
 _END = "### END SOLUTION\n"
 
@@ -214,70 +216,113 @@ _INIT_OK = _Code("""    gain = nn.init.calculate_gain(nonlinearity)
 BUGGY: dict[str, dict[str, str]] = {
     "autograd_mlp_grads": {
         # a ReLU after the output layer too: the hidden cases with negative logits
-        "relu_on_logits": _autograd(
-            _AUTOGRAD_OK.replace(
-                "        if l < L:\n            h = torch.relu(h)", "        h = torch.relu(h)"
-            )
+        "relu_on_logits": Misconception(
+            "The last layer outputs raw logits, which may be negative; a ReLU after it clips them "
+            "to 0 and changes the softmax. Only the hidden layers get a ReLU.",
+            _autograd(
+                _AUTOGRAD_OK.replace(
+                    "        if l < L:\n            h = torch.relu(h)", "        h = torch.relu(h)"
+                )
+            ),
         ),
         # reg * sum(W ** 2), without the 1/2: the visible regularized case
-        "penalty_without_half": _autograd(_AUTOGRAD_OK.replace("0.5 * reg", "reg")),
+        "penalty_without_half": Misconception(
+            "The L2 term is reg / 2 * sum(W**2), whose gradient is reg * W; without the 1/2 the "
+            "penalty and its gradients are twice as large.",
+            _autograd(_AUTOGRAD_OK.replace("0.5 * reg", "reg")),
+        ),
         # the biases penalized too: the hidden cases with reg > 0
-        "penalizes_biases": _autograd(
-            _AUTOGRAD_OK.replace(
-                'sum((leaves[f"W{l}"] ** 2).sum() for l in range(1, L + 1))',
-                "sum((t ** 2).sum() for t in leaves.values())",
-            )
+        "penalizes_biases": Misconception(
+            "The L2 penalty covers the weights only: biases just shift each unit and are not "
+            "regularized, so they get no penalty term.",
+            _autograd(
+                _AUTOGRAD_OK.replace(
+                    'sum((leaves[f"W{l}"] ** 2).sum() for l in range(1, L + 1))',
+                    "sum((t ** 2).sum() for t in leaves.values())",
+                )
+            ),
         ),
         # the loss summed over the batch instead of averaged: every case with N > 1
-        "summed_loss": _autograd(
-            _AUTOGRAD_OK.replace(
-                "F.cross_entropy(h, torch.as_tensor(y))",
-                'F.cross_entropy(h, torch.as_tensor(y), reduction="sum")',
-            )
+        "summed_loss": Misconception(
+            "The loss is the mean cross-entropy over the samples; summing it makes the loss and "
+            "every gradient grow with the batch size.",
+            _autograd(
+                _AUTOGRAD_OK.replace(
+                    "F.cross_entropy(h, torch.as_tensor(y))",
+                    'F.cross_entropy(h, torch.as_tensor(y), reduction="sum")',
+                )
+            ),
         ),
         # the leaves made float32 (torch's default): the float64 cases lose 9 digits and the
         # gradients come back as float32
-        "float32_leaves": _autograd(
-            _AUTOGRAD_OK.replace(
-                "torch.tensor(v, requires_grad=True)",
-                "torch.tensor(v, dtype=torch.float32, requires_grad=True)",
-            ).replace("torch.as_tensor(X)", "torch.as_tensor(X, dtype=torch.float32)")
+        "float32_leaves": Misconception(
+            "Keep the dtype of the inputs: torch.tensor keeps a float64 array float64, while "
+            "forcing float32 loses about nine digits and returns gradients of the wrong dtype.",
+            _autograd(
+                _AUTOGRAD_OK.replace(
+                    "torch.tensor(v, requires_grad=True)",
+                    "torch.tensor(v, dtype=torch.float32, requires_grad=True)",
+                ).replace("torch.as_tensor(X)", "torch.as_tensor(X, dtype=torch.float32)")
+            ),
         ),
     },
     "leaky_relu_function": {
         # the mask taken from grad_output instead of the saved input (ctx ignored): the visible
         # "negative upstream gradient" check
-        "mask_from_grad_output": _leaky(
-            _FORWARD,
-            """        positive = grad_output > 0
+        "mask_from_grad_output": Misconception(
+            "Leaky ReLU's local derivative depends on the sign of its input x, saved in the "
+            "forward pass, not on the sign of the upstream gradient.",
+            _leaky(
+                _FORWARD,
+                """        positive = grad_output > 0
         return torch.where(positive, grad_output, grad_output * ctx.slope), None
 """,
+            ),
         ),
         # the backward of a plain ReLU (the slope forgotten): the visible backward check
-        "backward_ignores_slope": _leaky(
-            _FORWARD,
-            """        (x,) = ctx.saved_tensors
+        "backward_ignores_slope": Misconception(
+            "For x <= 0 leaky ReLU's derivative is `slope`, not 0: the backward of a plain ReLU "
+            "drops the gradient that the leak lets through.",
+            _leaky(
+                _FORWARD,
+                """        (x,) = ctx.saved_tensors
         return grad_output * (x > 0), None
 """,
+            ),
         ),
         # one gradient for two inputs (x and slope): autograd raises in the visible tests
-        "one_gradient_for_two_inputs": _leaky(
-            _FORWARD,
-            """        (x,) = ctx.saved_tensors
+        "one_gradient_for_two_inputs": Misconception(
+            "`backward` returns one gradient per input of `forward` (x and slope here), None for "
+            "an input that needs none; autograd raises when the counts differ.",
+            _leaky(
+                _FORWARD,
+                """        (x,) = ctx.saved_tensors
         return torch.where(x > 0, grad_output, grad_output * ctx.slope)
 """,
+            ),
         ),
         # x >= 0 in the backward: the kink at 0 gets gradient 1 (visible check at x = 0)
-        "kink_gets_one": _leaky(_FORWARD, _BACKWARD.replace("x > 0", "x >= 0")),
+        "kink_gets_one": Misconception(
+            "The backward must match the forward: the forward takes the leaky branch at x = 0, so "
+            "the derivative there is `slope`, not 1.",
+            _leaky(_FORWARD, _BACKWARD.replace("x > 0", "x >= 0")),
+        ),
         # the forward returns slope where x <= 0, not slope * x: the visible forward check
-        "forward_returns_slope": _leaky(
-            _FORWARD.replace("x * slope", "torch.full_like(x, slope)"), _BACKWARD
+        "forward_returns_slope": Misconception(
+            "Leaky ReLU returns slope * x for negative x, a line through the origin with a small "
+            "slope, not the constant `slope`.",
+            _leaky(
+                _FORWARD.replace("x * slope", "torch.full_like(x, slope)"), _BACKWARD
+            ),
         ),
     },
     "params_to_sequential": {
         # W copied without the transpose into a freshly made Parameter: the square-weights
         # hidden case (other shapes raise)
-        "no_transpose": _sequential("""    L = len(params) // 2
+        "no_transpose": Misconception(
+            "nn.Linear stores its weight as (out_features, in_features), the transpose of the "
+            "course's (D_in, D_out) W; the weight must be W transposed, even when the shapes fit.",
+            _sequential("""    L = len(params) // 2
     layers = []
     for l in range(1, L + 1):
         W = params[f"W{l}"]
@@ -287,8 +332,12 @@ BUGGY: dict[str, dict[str, str]] = {
         layers += [linear, nn.ReLU()]
     return nn.Sequential(*layers[:-1])
 """),
+        ),
         # a ReLU after the last layer: the visible module types check
-        "relu_after_last_layer": _sequential("""    L = len(params) // 2
+        "relu_after_last_layer": Misconception(
+            "The last layer outputs raw logits, which may be negative; a ReLU after it clips them "
+            "to 0 and changes the softmax. Only the hidden layers get a ReLU.",
+            _sequential("""    L = len(params) // 2
     layers = []
     for l in range(1, L + 1):
         linear = nn.Linear(*params[f"W{l}"].shape, dtype=torch.float64)
@@ -298,8 +347,12 @@ BUGGY: dict[str, dict[str, str]] = {
         layers += [linear, nn.ReLU()]
     return nn.Sequential(*layers)
 """),
+        ),
         # nn.Linear's default float32 for float64 params: the visible dtype check
-        "float32_model": _sequential("""    L = len(params) // 2
+        "float32_model": Misconception(
+            "The model must have the dtype of params: nn.Linear defaults to float32, and float64 "
+            "parameters turned into float32 lose precision and give a model of the wrong dtype.",
+            _sequential("""    L = len(params) // 2
     layers = []
     for l in range(1, L + 1):
         linear = nn.Linear(*params[f"W{l}"].shape)
@@ -309,9 +362,13 @@ BUGGY: dict[str, dict[str, str]] = {
         layers += [linear, nn.ReLU()]
     return nn.Sequential(*layers[:-1]).double().float()
 """),
+        ),
         # the parameters wrap params' own memory (from_numpy, no copy): the given function
         # zeroes the model, and the visible check sees params changed
-        "shares_memory_with_params": _sequential("""    L = len(params) // 2
+        "shares_memory_with_params": Misconception(
+            "torch.from_numpy shares memory with the NumPy array: Parameters built on it change "
+            "`params` whenever the model is trained or modified. The model needs its own copies.",
+            _sequential("""    L = len(params) // 2
     layers = []
     for l in range(1, L + 1):
         W = params[f"W{l}"]
@@ -321,8 +378,12 @@ BUGGY: dict[str, dict[str, str]] = {
         layers += [linear, nn.ReLU()]
     return nn.Sequential(*layers[:-1])
 """),
+        ),
         # the biases left at nn.Linear's random initialization: the visible logits check
-        "biases_not_copied": _sequential("""    L = len(params) // 2
+        "biases_not_copied": Misconception(
+            "Every parameter must be copied into the model, the biases too: a bias left at "
+            "nn.Linear's random initialization gives wrong outputs.",
+            _sequential("""    L = len(params) // 2
     layers = []
     for l in range(1, L + 1):
         linear = nn.Linear(*params[f"W{l}"].shape, dtype=torch.float64)
@@ -331,101 +392,156 @@ BUGGY: dict[str, dict[str, str]] = {
         layers += [linear, nn.ReLU()]
     return nn.Sequential(*layers[:-1])
 """),
+        ),
     },
     "mlp_module": {
         # the layers kept in a plain Python list: nn.Module does not register them, so the
         # model has no parameters (visible parameter-shapes check)
-        "plain_list_of_layers": _mlp(
-            _MLP_OK.replace("self.blocks = nn.Sequential(*layers)", "self.layers = layers"),
-            "        for layer in self.layers:\n            x = layer(x)\n        return x\n",
+        "plain_list_of_layers": Misconception(
+            "nn.Module registers only submodules assigned as modules (an nn.Sequential or "
+            "nn.ModuleList); layers in a plain Python list are invisible to parameters(), .to() "
+            "and eval().",
+            _mlp(
+                _MLP_OK.replace("self.blocks = nn.Sequential(*layers)", "self.layers = layers"),
+                "        for layer in self.layers:\n            x = layer(x)\n        return x\n",
+            ),
         ),
         # batch norm after the ReLU: the visible batch-norm output check
-        "batchnorm_after_relu": _mlp(
-            _MLP_OK.replace(
-                """                if batchnorm:
+        "batchnorm_after_relu": Misconception(
+            "The hidden block is Linear, BatchNorm1d, ReLU, Dropout: batch norm normalizes the "
+            "linear layer's output before the nonlinearity, not after it.",
+            _mlp(
+                _MLP_OK.replace(
+                    """                if batchnorm:
                     layers.append(nn.BatchNorm1d(sizes[i + 1]))
                 layers.append(nn.ReLU())""",
-                """                layers.append(nn.ReLU())
+                    """                layers.append(nn.ReLU())
                 if batchnorm:
                     layers.append(nn.BatchNorm1d(sizes[i + 1]))""",
-            )
+                )
+            ),
         ),
         # F.dropout without training=self.training: dropout stays on in evaluation mode
-        "functional_dropout_always_on": _mlp(
-            _MLP_OK.replace(
-                "                if dropout > 0:\n"
-                "                    layers.append(nn.Dropout(dropout))\n",
-                "",
-            ).replace(
-                "        self.blocks = nn.Sequential(*layers)\n",
-                "        self.blocks = nn.ModuleList(layers)\n        self.p = dropout\n",
-            ),
-            """        for layer in self.blocks:
+        "functional_dropout_always_on": Misconception(
+            "F.dropout does not know the module's mode: its `training` argument defaults to True, "
+            "so dropout stays on after model.eval() unless it is told the mode.",
+            _mlp(
+                _MLP_OK.replace(
+                    "                if dropout > 0:\n"
+                    "                    layers.append(nn.Dropout(dropout))\n",
+                    "",
+                ).replace(
+                    "        self.blocks = nn.Sequential(*layers)\n",
+                    "        self.blocks = nn.ModuleList(layers)\n        self.p = dropout\n",
+                ),
+                """        for layer in self.blocks:
             x = layer(x)
             if isinstance(layer, nn.ReLU) and self.p > 0:
                 x = F.dropout(x, self.p)
         return x
 """,
+            ),
         ),
         # a ReLU after the last layer too: the hidden cases with negative logits
-        "relu_on_logits": _mlp(
-            _MLP_OK.replace(
-                """            if i < len(sizes) - 2:
+        "relu_on_logits": Misconception(
+            "The last layer outputs raw logits, which may be negative; a ReLU after it clips them "
+            "to 0 and changes the softmax. Only the hidden layers get a ReLU.",
+            _mlp(
+                _MLP_OK.replace(
+                    """            if i < len(sizes) - 2:
                 if batchnorm:
                     layers.append(nn.BatchNorm1d(sizes[i + 1]))
                 layers.append(nn.ReLU())""",
-                """            if i < len(sizes) - 2 and batchnorm:
+                    """            if i < len(sizes) - 2 and batchnorm:
                 layers.append(nn.BatchNorm1d(sizes[i + 1]))
             layers.append(nn.ReLU())
             if i < len(sizes) - 2:""",
-            )
+                )
+            ),
         ),
         # dropout on the input as well: the training-mode outputs differ (hidden cases)
-        "dropout_on_inputs": _mlp(
-            _MLP_OK.replace(
-                "        self.blocks = nn.Sequential(*layers)",
-                "        if dropout > 0:\n            layers.insert(0, nn.Dropout(dropout))\n"
-                "        self.blocks = nn.Sequential(*layers)",
-            )
+        "dropout_on_inputs": Misconception(
+            "Dropout follows each hidden layer's ReLU, not the network's input: dropping input "
+            "features is a different regularizer and changes the training outputs.",
+            _mlp(
+                _MLP_OK.replace(
+                    "        self.blocks = nn.Sequential(*layers)",
+                    "        if dropout > 0:\n            layers.insert(0, nn.Dropout(dropout))\n"
+                    "        self.blocks = nn.Sequential(*layers)",
+                )
+            ),
         ),
     },
     "train_one_epoch": {
         # no optimizer.zero_grad(): the gradients add up over the steps (visible losses check)
-        "no_zero_grad": _train(_TRAIN_OK.replace("        optimizer.zero_grad()\n", "")),
+        "no_zero_grad": Misconception(
+            "PyTorch adds new gradients to .grad: without clearing them before each backward "
+            "pass, every step uses the sum of all the gradients so far.",
+            _train(_TRAIN_OK.replace("        optimizer.zero_grad()\n", "")),
+        ),
         # the model is on its device and dtype, the batches are not: float64 batches into a
         # float32 model raise (the CPU face of "moved the model but not the data")
-        "data_not_moved": _train(
-            _TRAIN_OK.replace("        xb, yb = xb.to(p.device, p.dtype), yb.to(p.device)\n", "")
+        "data_not_moved": Misconception(
+            "Each batch must be moved to the model's device and dtype: a float64 batch in a "
+            "float32 model (or a CPU batch for a GPU model) makes the forward pass raise.",
+            _train(
+                _TRAIN_OK.replace(
+                    "        xb, yb = xb.to(p.device, p.dtype), yb.to(p.device)\n", ""
+                )
+            ),
         ),
         # no model.train(): the network was left in evaluation mode, so batch norm normalizes
         # with its running statistics and does not update them (visible state check)
-        "no_model_train": _train(_TRAIN_OK.replace("    model.train()\n", "")),
+        "no_model_train": Misconception(
+            "`model.train()` makes batch norm use and update batch statistics and turns dropout "
+            "on; a model left in evaluation mode trains with the wrong behaviour.",
+            _train(_TRAIN_OK.replace("    model.train()\n", "")),
+        ),
         # the mean of the batch means: wrong when the last batch is smaller (hidden cases)
-        "mean_of_batch_means": _train(
-            _TRAIN_OK.replace("loss.item() * len(yb)", "loss.item()").replace(
-                "count += len(yb)", "count += 1"
-            )
+        "mean_of_batch_means": Misconception(
+            "The mean loss per sample weights each batch by its size; averaging the batch means "
+            "gives a smaller last batch as much weight as a full one.",
+            _train(
+                _TRAIN_OK.replace("loss.item() * len(yb)", "loss.item()").replace(
+                    "count += len(yb)", "count += 1"
+                )
+            ),
         ),
         # optimizer.step() before loss.backward(): every step uses the previous batch's
         # gradient (and the first step none)
-        "step_before_backward": _train(
-            _TRAIN_OK.replace(
-                "        loss.backward()\n        optimizer.step()\n",
-                "        optimizer.step()\n        loss.backward()\n",
-            )
+        "step_before_backward": Misconception(
+            "loss.backward() computes the gradients that optimizer.step() uses; stepping before "
+            "the backward pass applies the previous batch's gradients (or none at first).",
+            _train(
+                _TRAIN_OK.replace(
+                    "        loss.backward()\n        optimizer.step()\n",
+                    "        optimizer.step()\n        loss.backward()\n",
+                )
+            ),
         ),
     },
     "evaluate": {
         # no model.eval(): batch norm uses the batch statistics and dropout stays on
-        "no_model_eval": _evaluate(_EVALUATE_OK.replace("    model.eval()\n", "")),
+        "no_model_eval": Misconception(
+            "`model.eval()` switches batch norm to its running statistics and turns dropout off; "
+            "evaluating in training mode reports a noisy, biased loss.",
+            _evaluate(_EVALUATE_OK.replace("    model.eval()\n", "")),
+        ),
         # no torch.no_grad(): every forward pass records a graph (the given check sees it)
-        "no_no_grad": _evaluate(
-            _EVALUATE_OK.replace(
-                "    with torch.no_grad():\n        for", "    if True:\n        for"
-            )
+        "no_no_grad": Misconception(
+            "Evaluation needs no gradients: outside torch.no_grad() every forward pass records an "
+            "autograd graph, which costs memory and time.",
+            _evaluate(
+                _EVALUATE_OK.replace(
+                    "    with torch.no_grad():\n        for", "    if True:\n        for"
+                )
+            ),
         ),
         # the mean of the batch means: wrong when the last batch is smaller
-        "mean_of_batch_means": _evaluate("""    model.eval()
+        "mean_of_batch_means": Misconception(
+            "The mean loss per sample weights each batch by its size; averaging the batch means "
+            "gives a smaller last batch as much weight as a full one.",
+            _evaluate("""    model.eval()
     p = next(model.parameters())
     losses, accuracies = [], []
     with torch.no_grad():
@@ -435,94 +551,160 @@ BUGGY: dict[str, dict[str, str]] = {
             accuracies.append((scores.argmax(1) == yb).float().mean().item())
     return sum(losses) / len(losses), sum(accuracies) / len(accuracies)
 """),
+        ),
         # argmax over the batch dimension: the accuracy is nonsense
-        "argmax_over_batch": _evaluate(
-            _EVALUATE_OK.replace("scores.argmax(1)", "scores.argmax(0)")
+        "argmax_over_batch": Misconception(
+            "The predicted class is the argmax over the class dimension (dim 1) of the (B, C) "
+            "scores; dim 0 picks, for each class, the sample with the highest score.",
+            _evaluate(
+                _EVALUATE_OK.replace("scores.argmax(1)", "scores.argmax(0)")
+            ),
         ),
         # model.train() at the end "to leave it as it was", but before the last batch: the
         # first batches run in evaluation mode, the rest in training mode
-        "train_mode_inside_loop": _evaluate(
-            _EVALUATE_OK.replace(
-                "            count += len(yb)\n",
-                "            count += len(yb)\n            model.train()\n",
-            )
+        "train_mode_inside_loop": Misconception(
+            "The whole evaluation must run in evaluation mode: switching to training mode inside "
+            "the loop sends the later batches through dropout and batch statistics.",
+            _evaluate(
+                _EVALUATE_OK.replace(
+                    "            count += len(yb)\n",
+                    "            count += len(yb)\n            model.train()\n",
+                )
+            ),
         ),
     },
     "make_optimizer": {
         # AdamW as Adam(weight_decay=...): L2 in the gradient, not decoupled decay
-        "adamw_as_adam_with_l2": _optimizer(
-            _OPTIMIZER_OK.replace("torch.optim.AdamW(", "torch.optim.Adam(")
+        "adamw_as_adam_with_l2": Misconception(
+            "AdamW decouples weight decay: it shrinks the weights directly. Adam's weight_decay "
+            "adds L2 to the gradient, which the adaptive step then rescales, so the two differ.",
+            _optimizer(
+                _OPTIMIZER_OK.replace("torch.optim.AdamW(", "torch.optim.Adam(")
+            ),
         ),
         # the nesterov flag forgotten: plain momentum (hidden nesterov cases)
-        "nesterov_flag_missing": _optimizer(
-            _OPTIMIZER_OK.replace(', nesterov=name == "nesterov"', "")
+        "nesterov_flag_missing": Misconception(
+            "Nesterov momentum is a different update from plain momentum (it looks ahead along "
+            "the velocity); torch.optim.SGD uses it only when its nesterov option is set.",
+            _optimizer(
+                _OPTIMIZER_OK.replace(', nesterov=name == "nesterov"', "")
+            ),
         ),
         # torch.optim.SGD's default lr (0.001) instead of the course's 0.01 when none is given
-        "torch_default_lr": _optimizer(
-            _OPTIMIZER_OK.replace('lr = h.get("lr", 0.01)', 'lr = h.get("lr", 0.001)')
+        "torch_default_lr": Misconception(
+            "Missing hyperparameters take assignment 03's defaults (lr 0.01 for the SGD family), "
+            "not torch.optim's own defaults.",
+            _optimizer(
+                _OPTIMIZER_OK.replace('lr = h.get("lr", 0.01)', 'lr = h.get("lr", 0.001)')
+            ),
         ),
         # beta1 and beta2 swapped in the betas tuple
-        "betas_swapped": _optimizer(
-            _OPTIMIZER_OK.replace(
-                'betas = (h.get("beta1", 0.9), h.get("beta2", 0.999))',
-                'betas = (h.get("beta2", 0.999), h.get("beta1", 0.9))',
-            )
+        "betas_swapped": Misconception(
+            "beta1 is the decay rate of the mean of the gradients and beta2 that of their "
+            "squares; Adam's `betas` is the pair (beta1, beta2), in that order.",
+            _optimizer(
+                _OPTIMIZER_OK.replace(
+                    'betas = (h.get("beta1", 0.9), h.get("beta2", 0.999))',
+                    'betas = (h.get("beta2", 0.999), h.get("beta1", 0.9))',
+                )
+            ),
         ),
         # RMSProp's decay taken from "beta" (assignment 03 calls it alpha): the hidden case
         # with alpha 0.9
-        "rmsprop_ignores_alpha": _optimizer(
-            _OPTIMIZER_OK.replace('h.get("alpha", 0.99)', 'h.get("beta", 0.99)')
+        "rmsprop_ignores_alpha": Misconception(
+            "RMSProp's decay rate is called `alpha` in assignment 03 and in torch.optim; reading "
+            "it under another name silently falls back to the default.",
+            _optimizer(
+                _OPTIMIZER_OK.replace('h.get("alpha", 0.99)', 'h.get("beta", 0.99)')
+            ),
         ),
     },
     "init_linear": {
         # Kaiming with mode="fan_out": the variance is set by the wrong fan (hidden cases with
         # fan_in != fan_out)
-        "kaiming_fan_out": _init(
-            _INIT_OK.replace(
-                "nonlinearity=nonlinearity)", 'mode="fan_out", nonlinearity=nonlinearity)'
-            )
+        "kaiming_fan_out": Misconception(
+            "Kaiming initialization here keeps the variance of the forward signal, so it uses "
+            "fan_in; fan_out preserves the backward gradients instead and differs when widths do.",
+            _init(
+                _INIT_OK.replace(
+                    "nonlinearity=nonlinearity)", 'mode="fan_out", nonlinearity=nonlinearity)'
+                )
+            ),
         ),
         # Xavier without the nonlinearity's gain: too small for ReLU and tanh
-        "xavier_without_gain": _init(_INIT_OK.replace(", gain=gain)", ")")),
+        "xavier_without_gain": Misconception(
+            "Xavier's variance assumes a linear unit; ReLU or tanh need the nonlinearity's gain, "
+            "or the activations shrink from layer to layer.",
+            _init(_INIT_OK.replace(", gain=gain)", ")")),
+        ),
         # the bias left at nn.Linear's default uniform initialization
-        "bias_not_zeroed": _init(_INIT_OK.replace("    nn.init.zeros_(layer.bias)\n", "")),
+        "bias_not_zeroed": Misconception(
+            "nn.Linear initializes its bias randomly; the schemes here set the bias to zero, "
+            "which has to be done explicitly.",
+            _init(_INIT_OK.replace("    nn.init.zeros_(layer.bias)\n", "")),
+        ),
         # the uniform schemes drawn from the normal distribution (same variance, wrong shape:
         # the hidden bound check)
-        "normal_for_uniform": _init(
-            _INIT_OK.replace("nn.init.xavier_uniform_", "nn.init.xavier_normal_").replace(
-                "nn.init.kaiming_uniform_", "nn.init.kaiming_normal_"
-            )
+        "normal_for_uniform": Misconception(
+            "The uniform schemes draw from a bounded uniform distribution, the normal ones from a "
+            "Gaussian of the same variance; the variance alone does not make them the same.",
+            _init(
+                _INIT_OK.replace("nn.init.xavier_uniform_", "nn.init.xavier_normal_").replace(
+                    "nn.init.kaiming_uniform_", "nn.init.kaiming_normal_"
+                )
+            ),
         ),
     },
     "freeze_and_replace_head": {
         # the head replaced but nothing frozen: the body keeps training (visible check)
-        "nothing_frozen": _freeze("""    model[-1] = nn.Linear(model[-1].in_features, num_classes)
+        "nothing_frozen": Misconception(
+            "Fine-tuning a new head means freezing the pretrained body (requires_grad off for its "
+            "parameters); otherwise the optimizer keeps changing it.",
+            _freeze("""    model[-1] = nn.Linear(model[-1].in_features, num_classes)
     return model
 """),
+        ),
         # model.requires_grad = False only sets a Python attribute: nothing is frozen
-        "attribute_instead_of_freezing": _freeze("""    model.requires_grad = False
+        "attribute_instead_of_freezing": Misconception(
+            "`model.requires_grad = False` only sets a Python attribute on the module; freezing "
+            "is per parameter tensor, through each parameter's requires_grad.",
+            _freeze("""    model.requires_grad = False
     model[-1] = nn.Linear(model[-1].in_features, num_classes)
     return model
 """),
+        ),
         # only the weights frozen, the biases of the body still train
-        "weights_only_frozen": _freeze("""    for module in model:
+        "weights_only_frozen": Misconception(
+            "Each Linear layer has a weight and a bias: freezing only the weights leaves the "
+            "body's biases training.",
+            _freeze("""    for module in model:
         if isinstance(module, nn.Linear):
             module.weight.requires_grad_(False)
     model[-1] = nn.Linear(model[-1].in_features, num_classes)
     return model
 """),
+        ),
         # frozen after the new head is in place: the head is frozen too and nothing can train
-        "head_frozen_too": _freeze("""    model[-1] = nn.Linear(model[-1].in_features, num_classes)
+        "head_frozen_too": Misconception(
+            "Order matters: freezing after the new head is in place freezes the head as well, and "
+            "nothing is left to train.",
+            _freeze("""    model[-1] = nn.Linear(model[-1].in_features, num_classes)
     for p in model.parameters():
         p.requires_grad_(False)
     return model
 """),
+        ),
         # the new head sized from the old head's outputs (10) instead of its inputs
-        "head_from_out_features": _freeze("""    for p in model.parameters():
+        "head_from_out_features": Misconception(
+            "The new head takes the old head's inputs: its input size is the old head's "
+            "in_features (the body's output width), not its out_features (the old number of "
+            "classes).",
+            _freeze("""    for p in model.parameters():
         p.requires_grad_(False)
     model[-1] = nn.Linear(model[-1].out_features, num_classes)
     return model
 """),
+        ),
     },
 }
 
@@ -711,7 +893,10 @@ CORRECT: dict[str, dict[str, str]] = {
 # Issue 17: networks of 10 or more layers, their parameters named "W1".."WL"
 # sorted(params) puts "W10" before "W2": the hidden case of 11 layers (the first shape mismatch
 # raises); networks of up to 9 layers come out right
-BUGGY["autograd_mlp_grads"]["sorted_layer_names"] = _autograd("""\
+BUGGY["autograd_mlp_grads"]["sorted_layer_names"] = Misconception(
+    'Names like "W1".."W11" sort as text, so "W10" comes before "W2": with ten or more layers the '
+    "layers come out in the wrong order. Layers go in numeric order.",
+    _autograd("""\
     leaves = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
     weights = sorted(k for k in leaves if k.startswith("W"))
     h = torch.as_tensor(X)
@@ -723,9 +908,13 @@ BUGGY["autograd_mlp_grads"]["sorted_layer_names"] = _autograd("""\
     loss = loss + 0.5 * reg * sum((leaves[w] ** 2).sum() for w in weights)
     loss.backward()
     return loss.item(), {k: t.grad.numpy() for k, t in leaves.items()}
-""")
+"""),
+)
 # the same sorted names, in the model's layer order: the hidden case of 11 layers
-BUGGY["params_to_sequential"]["sorted_layer_names"] = _sequential("""\
+BUGGY["params_to_sequential"]["sorted_layer_names"] = Misconception(
+    'Names like "W1".."W11" sort as text, so "W10" comes before "W2": with ten or more layers the '
+    "layers come out in the wrong order. Layers go in numeric order.",
+    _sequential("""\
     weights = sorted(k for k in params if k.startswith("W"))
     layers = []
     for i, w in enumerate(weights):
@@ -738,12 +927,16 @@ BUGGY["params_to_sequential"]["sorted_layer_names"] = _sequential("""\
         if i < len(weights) - 1:
             layers.append(nn.ReLU())
     return nn.Sequential(*layers)
-""")
+"""),
+)
 
 # Issue 17: shapes: the output layer told apart by its width
 # a hidden layer as wide as the output gets no batch norm, ReLU or dropout: the hidden case
 # [4, 3, 3, 3] (no earlier case had a hidden width equal to the output's)
-BUGGY["mlp_module"]["last_layer_by_width"] = _mlp("""        super().__init__()
+BUGGY["mlp_module"]["last_layer_by_width"] = Misconception(
+    "The output layer is the last one by position, not the one as wide as the output: a hidden "
+    "layer may have that width too and still needs its batch norm, ReLU and dropout.",
+    _mlp("""        super().__init__()
         layers = []
         for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
             layers.append(nn.Linear(fan_in, fan_out))
@@ -754,45 +947,69 @@ BUGGY["mlp_module"]["last_layer_by_width"] = _mlp("""        super().__init__()
                 if dropout > 0:
                     layers.append(nn.Dropout(dropout))
         self.blocks = nn.Sequential(*layers)
-""")
+"""),
+)
 
 # Issue 17: float32 versus float64 models
 # every batch made float32 instead of the model's dtype: a float64 model raises (the hidden
 # training_run cases with dtype "float64")
-BUGGY["train_one_epoch"]["batches_to_float32"] = _train(
-    _TRAIN_OK.replace("xb.to(p.device, p.dtype)", "xb.float().to(p.device)")
+BUGGY["train_one_epoch"]["batches_to_float32"] = Misconception(
+    "Convert each batch to the model's own dtype, not to a fixed float32: a float64 model then "
+    "receives float32 batches and raises.",
+    _train(
+        _TRAIN_OK.replace("xb.to(p.device, p.dtype)", "xb.float().to(p.device)")
+    ),
 )
 # the caller's model converted to the loader's float64 instead of the batches to the model's
 # float32: the losses agree to 1e-7, but the model comes back float64 (the hidden dtype check)
-BUGGY["train_one_epoch"]["model_made_float64"] = _train(
-    _TRAIN_OK.replace("    model.train()\n", "    model.train()\n    model.double()\n").replace(
-        "xb.to(p.device, p.dtype)", "xb.to(p.device)"
-    )
+BUGGY["train_one_epoch"]["model_made_float64"] = Misconception(
+    "Adapt the batches to the model, not the model to the batches: converting the caller's model "
+    "to another dtype changes it for all the code that uses it afterwards.",
+    _train(
+        _TRAIN_OK.replace("    model.train()\n", "    model.train()\n    model.double()\n").replace(
+            "xb.to(p.device, p.dtype)", "xb.to(p.device)"
+        )
+    ),
 )
 # the batches not moved at all: the float64 batches raise in a float32 model (the visible
 # check, now that the given function's loader yields float64 as training_run's does)
-BUGGY["evaluate"]["data_not_moved"] = _evaluate(
-    _EVALUATE_OK.replace("xb, yb = xb.to(p.device, p.dtype), yb.to(p.device)", "yb = yb")
+BUGGY["evaluate"]["data_not_moved"] = Misconception(
+    "Each batch must be moved to the model's device and dtype: a float64 batch in a float32 model "
+    "(or a CPU batch for a GPU model) makes the forward pass raise.",
+    _evaluate(
+        _EVALUATE_OK.replace("xb, yb = xb.to(p.device, p.dtype), yb.to(p.device)", "yb = yb")
+    ),
 )
 # every batch made float32: a float64 model raises (the hidden evaluation_check cases with
 # dtype "float64")
-BUGGY["evaluate"]["batches_to_float32"] = _evaluate(
-    _EVALUATE_OK.replace("xb.to(p.device, p.dtype)", "xb.float().to(p.device)")
+BUGGY["evaluate"]["batches_to_float32"] = Misconception(
+    "Convert each batch to the model's own dtype, not to a fixed float32: a float64 model then "
+    "receives float32 batches and raises.",
+    _evaluate(
+        _EVALUATE_OK.replace("xb.to(p.device, p.dtype)", "xb.float().to(p.device)")
+    ),
 )
 
 # Issue 17: the caller's objects
 # model.parameters() filtered for trainable tensors, as fine-tuning code does: parameter groups
 # (dicts) have no requires_grad (the hidden optimizer_trajectory cases with groups=True)
-BUGGY["make_optimizer"]["filters_trainable_tensors"] = _optimizer(
-    _OPTIMIZER_OK.replace(
-        "    h = hyper or {}\n",
-        "    h = hyper or {}\n    parameters = [p for p in parameters if p.requires_grad]\n",
-    )
+BUGGY["make_optimizer"]["filters_trainable_tensors"] = Misconception(
+    "An optimizer accepts parameter groups (dicts with their own settings) as well as tensors; "
+    "code that treats every element as a tensor breaks on groups.",
+    _optimizer(
+        _OPTIMIZER_OK.replace(
+            "    h = hyper or {}\n",
+            "    h = hyper or {}\n    parameters = [p for p in parameters if p.requires_grad]\n",
+        )
+    ),
 )
 # new Parameter objects in place of the layer's own: the layer reads right, but the tensors the
 # caller (an optimizer made before) holds keep nn.Linear's initialization (the given function
 # now reads those: the visible zero-bias check)
-BUGGY["init_linear"]["new_parameter_objects"] = _init("""    fan_out, fan_in = layer.weight.shape
+BUGGY["init_linear"]["new_parameter_objects"] = Misconception(
+    "Initialization must change the layer's own Parameters in place: new Parameter objects leave "
+    "an optimizer made earlier holding the old, uninitialized tensors.",
+    _init("""    fan_out, fan_in = layer.weight.shape
     weight = torch.empty(fan_out, fan_in)
     gain = nn.init.calculate_gain(nonlinearity)
     if scheme == "xavier_uniform":
@@ -807,10 +1024,14 @@ BUGGY["init_linear"]["new_parameter_objects"] = _init("""    fan_out, fan_in = l
         raise ValueError(scheme)
     layer.weight = nn.Parameter(weight)
     layer.bias = nn.Parameter(torch.zeros(fan_out))
-""")
+"""),
+)
 # .data replaced by a new float32 tensor: the same Parameter, but a float64 layer becomes
 # float32 (the hidden cases with dtype "float64")
-BUGGY["init_linear"]["data_replaced_by_float32"] = _init("""    fan_out, fan_in = layer.weight.shape
+BUGGY["init_linear"]["data_replaced_by_float32"] = Misconception(
+    "A new tensor assigned to .data brings its own dtype (float32 by default): a float64 layer "
+    "becomes float32. Initializing in place keeps the layer's dtype.",
+    _init("""    fan_out, fan_in = layer.weight.shape
     gain = nn.init.calculate_gain(nonlinearity)
     if scheme.startswith("xavier"):
         std = gain * (2.0 / (fan_in + fan_out)) ** 0.5
@@ -823,65 +1044,90 @@ BUGGY["init_linear"]["data_replaced_by_float32"] = _init("""    fan_out, fan_in 
     else:
         layer.weight.data = torch.randn(fan_out, fan_in) * std
     layer.bias.data = torch.zeros(fan_out)
-""")
+"""),
+)
 # the caller's model deep-copied, the copy frozen and returned: the caller's model keeps its
 # old, trainable head (the hidden "returned_the_same_model" check)
-BUGGY["freeze_and_replace_head"]["returns_a_frozen_copy"] = _freeze("""    import copy
+BUGGY["freeze_and_replace_head"]["returns_a_frozen_copy"] = Misconception(
+    "The function modifies the caller's model in place and returns that same object; a copy or a "
+    "new Sequential leaves the caller's model with its old, trainable head.",
+    _freeze("""    import copy
 
     model = copy.deepcopy(model)
     for p in model.parameters():
         p.requires_grad_(False)
     model[-1] = nn.Linear(model[-1].in_features, num_classes)
     return model
-""")
+"""),
+)
 # a new Sequential of the frozen body and the new head: the caller's model still ends in its
 # old head (the hidden "returned_the_same_model" check)
-BUGGY["freeze_and_replace_head"]["returns_a_new_sequential"] = _freeze("""\
+BUGGY["freeze_and_replace_head"]["returns_a_new_sequential"] = Misconception(
+    "The function modifies the caller's model in place and returns that same object; a copy or a "
+    "new Sequential leaves the caller's model with its old, trainable head.",
+    _freeze("""\
     for p in model.parameters():
         p.requires_grad_(False)
     return nn.Sequential(*list(model)[:-1], nn.Linear(model[-1].in_features, num_classes))
-""")
+"""),
+)
 
 # the forward pass scales the caller's tensor in place (NumPy habits): out and dx are right,
 # but the caller's x changes; caught before issue 17 too: the visible gradcheck raises (an
 # input returned as-is and modified in place), so leaky_relu_custom needed no new entry
-BUGGY["leaky_relu_function"]["forward_in_place"] = _leaky(
-    """        x[x < 0] *= slope
+BUGGY["leaky_relu_function"]["forward_in_place"] = Misconception(
+    "A forward pass must not modify its input tensor in place: the caller's x changes, and "
+    "autograd cannot rely on a saved input that was overwritten.",
+    _leaky(
+        """        x[x < 0] *= slope
         ctx.save_for_backward(x)
         ctx.slope = slope
         return x
 """,
-    _BACKWARD,
+        _BACKWARD,
+    ),
 )
 # the model converted to each batch's dtype instead of the batch to the model's: the caller's
 # float32 model comes back float64 (the hidden "model_unchanged" check)
-BUGGY["evaluate"]["model_follows_the_batches"] = _evaluate(
-    _EVALUATE_OK.replace(
-        "            xb, yb = xb.to(p.device, p.dtype), yb.to(p.device)\n",
-        "            model.to(xb.dtype)\n            yb = yb.to(p.device)\n",
-    )
+BUGGY["evaluate"]["model_follows_the_batches"] = Misconception(
+    "Adapt the batches to the model, not the model to the batches: converting the caller's model "
+    "to another dtype changes it for all the code that uses it afterwards.",
+    _evaluate(
+        _EVALUATE_OK.replace(
+            "            xb, yb = xb.to(p.device, p.dtype), yb.to(p.device)\n",
+            "            model.to(xb.dtype)\n            yb = yb.to(p.device)\n",
+        )
+    ),
 )
 # a check that something is trainable reads the first tensor of model.parameters(), an iterator:
 # the optimizer never gets it (the given function now passes an iterator, as a model does: the
 # visible momentum check)
-BUGGY["make_optimizer"]["checks_trainable_first"] = _optimizer(
-    _OPTIMIZER_OK.replace(
-        "    h = hyper or {}\n",
-        "    if not any(p.requires_grad for p in parameters):\n"
-        '        raise ValueError("nothing to optimize")\n'
-        "    h = hyper or {}\n",
-    )
+BUGGY["make_optimizer"]["checks_trainable_first"] = Misconception(
+    "model.parameters() is an iterator, read only once: looping over it for a check empties it, "
+    "and the optimizer then gets no parameters.",
+    _optimizer(
+        _OPTIMIZER_OK.replace(
+            "    h = hyper or {}\n",
+            "    if not any(p.requires_grad for p in parameters):\n"
+            '        raise ValueError("nothing to optimize")\n'
+            "    h = hyper or {}\n",
+        )
+    ),
 )
 
 # Issue 17: architectures (the given fine_tune_check takes the body's widths and batch norm)
 # only the Linear layers frozen: a body with batch norm keeps training its scale and shift
 # (the hidden fine_tune_check cases with batchnorm=True: the body moves)
-BUGGY["freeze_and_replace_head"]["freezes_linear_layers_only"] = _freeze("""    for module in model:
+BUGGY["freeze_and_replace_head"]["freezes_linear_layers_only"] = Misconception(
+    "The body's parameters are not all in Linear layers: batch norm has a trainable scale and "
+    "shift, which keep training unless they are frozen too.",
+    _freeze("""    for module in model:
         if isinstance(module, nn.Linear):
             module.requires_grad_(False)
     model[-1] = nn.Linear(model[-1].in_features, num_classes)
     return model
-""")
+"""),
+)
 
 # Issue 17: correct alternatives the stronger tests must keep
 # the caller's mode restored at the end (the docstring promises nothing about it)
@@ -941,23 +1187,36 @@ CORRECT["freeze_and_replace_head"]["body_in_evaluation_mode"] = _freeze("""\
 # generator itself agrees with the reference at seed 0 only. Caught before issue 17 too: the
 # hidden tests call the given functions with other seeds as well
 # torch.manual_seed(0) in __init__ "for reproducibility": the hidden cases with seed 1 to 8
-BUGGY["mlp_module"]["seeds_itself"] = _mlp(
-    _MLP_OK.replace(
-        "        super().__init__()\n", "        super().__init__()\n        torch.manual_seed(0)\n"
-    )
+BUGGY["mlp_module"]["seeds_itself"] = Misconception(
+    "Seeding is the caller's decision: torch.manual_seed inside the function resets the global "
+    "generator, so the result is the same whatever seed the caller set.",
+    _mlp(
+        _MLP_OK.replace(
+            "        super().__init__()\n",
+            "        super().__init__()\n        torch.manual_seed(0)\n",
+        )
+    ),
 )
 # torch.manual_seed(0) before the draws: the hidden "different seeds" check (seeds 3 and 4)
-BUGGY["init_linear"]["seeds_itself"] = _init(
-    _INIT_OK.replace(
-        "    gain = nn.init.calculate_gain(nonlinearity)\n",
-        "    torch.manual_seed(0)\n    gain = nn.init.calculate_gain(nonlinearity)\n",
-    )
+BUGGY["init_linear"]["seeds_itself"] = Misconception(
+    "Seeding is the caller's decision: torch.manual_seed inside the function resets the global "
+    "generator, so the result is the same whatever seed the caller set.",
+    _init(
+        _INIT_OK.replace(
+            "    gain = nn.init.calculate_gain(nonlinearity)\n",
+            "    torch.manual_seed(0)\n    gain = nn.init.calculate_gain(nonlinearity)\n",
+        )
+    ),
 )
 # the new head drawn after torch.manual_seed(0): the given function seeds the head with seed + 1
-BUGGY["freeze_and_replace_head"]["seeds_the_head"] = _freeze("""\
+BUGGY["freeze_and_replace_head"]["seeds_the_head"] = Misconception(
+    "Seeding is the caller's decision: torch.manual_seed inside the function resets the global "
+    "generator, so the result is the same whatever seed the caller set.",
+    _freeze("""\
     for p in model.parameters():
         p.requires_grad_(False)
     torch.manual_seed(0)
     model[-1] = nn.Linear(model[-1].in_features, num_classes)
     return model
-""")
+"""),
+)
