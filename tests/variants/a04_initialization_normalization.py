@@ -16,11 +16,16 @@ may replace the dict's entries: the contract is the dict's contents after the ca
 agree with it within the grading tolerance in float64 and float32.
 """
 
+from dlcourse.grader.variants import Misconception
+
 BUGGY: dict[str, dict[str, str]] = {
     "xavier": {
         # std = gain / sqrt(fan_in) (LeCun's scale, fan_out forgotten): the visible std check
         # (300 x 100: sqrt(1/300) instead of sqrt(2/400), ratio 0.82)
-        "fan_in_only": '''
+        "fan_in_only": Misconception(
+            "Xavier initialization balances the forward and the backward pass: its variance is 2 / "
+            "(fan_in + fan_out), using both fans. 1 / fan_in alone is LeCun's initialization.",
+            '''
 def xavier_init(fan_in, fan_out, gain=1.0, distribution="normal", seed=None):
     rng = np.random.default_rng(seed)
     std = gain * np.sqrt(1.0 / fan_in)
@@ -29,9 +34,14 @@ def xavier_init(fan_in, fan_out, gain=1.0, distribution="normal", seed=None):
     bound = np.sqrt(3.0) * std
     return rng.uniform(-bound, bound, size=(fan_in, fan_out))
 ''',
+        ),
         # the uniform bound is the std itself (no sqrt(3)): the visible uniform std check
         # (the std is 1/sqrt(3) of the expected one)
-        "uniform_bound_is_std": '''
+        "uniform_bound_is_std": Misconception(
+            "A uniform distribution on [-a, a] has standard deviation a / sqrt(3), so the bound "
+            "that gives the required std is sqrt(3) times it; using the std itself as the bound "
+            "makes the weights too small.",
+            '''
 def xavier_init(fan_in, fan_out, gain=1.0, distribution="normal", seed=None):
     rng = np.random.default_rng(seed)
     std = gain * np.sqrt(2.0 / (fan_in + fan_out))
@@ -39,8 +49,12 @@ def xavier_init(fan_in, fan_out, gain=1.0, distribution="normal", seed=None):
         return rng.uniform(-std, std, size=(fan_in, fan_out))
     return rng.normal(0.0, std, size=(fan_in, fan_out))
 ''',
+        ),
         # torch's layout (fan_out, fan_in): the visible shape check (100, 300)
-        "torch_layout_shape": '''
+        "torch_layout_shape": Misconception(
+            "In this course a layer computes x @ W, so W has shape (fan_in, fan_out); PyTorch "
+            "stores its weights the other way round, (fan_out, fan_in).",
+            '''
 def xavier_init(fan_in, fan_out, gain=1.0, distribution="normal", seed=None):
     rng = np.random.default_rng(seed)
     std = gain * np.sqrt(2.0 / (fan_in + fan_out))
@@ -49,9 +63,13 @@ def xavier_init(fan_in, fan_out, gain=1.0, distribution="normal", seed=None):
     bound = gain * np.sqrt(6.0 / (fan_in + fan_out))
     return rng.uniform(-bound, bound, size=(fan_out, fan_in))
 ''',
+        ),
         # draws from the global np.random, the seed is ignored: the visible "same seed, same
         # weights" check (two calls never give the same 30 x 20 matrix)
-        "ignores_seed": '''
+        "ignores_seed": Misconception(
+            "The seed makes the initialization reproducible: drawing from NumPy's global generator "
+            "ignores it, so the same seed gives different weights on every call.",
+            '''
 def xavier_init(fan_in, fan_out, gain=1.0, distribution="normal", seed=None):
     std = gain * np.sqrt(2.0 / (fan_in + fan_out))
     if distribution == "normal":
@@ -59,9 +77,14 @@ def xavier_init(fan_in, fan_out, gain=1.0, distribution="normal", seed=None):
     bound = np.sqrt(3.0) * std
     return np.random.uniform(-bound, bound, size=(fan_in, fan_out))
 ''',
+        ),
         # the gain scales the variance, not the std: the hidden cases with gain 5/3, 0.5 and 2
         # (the visible tests use gain 1)
-        "gain_scales_variance": '''
+        "gain_scales_variance": Misconception(
+            "The gain multiplies the standard deviation, std = gain * sqrt(2 / (fan_in + "
+            "fan_out)), so the variance grows with gain squared; multiplying the variance by the "
+            "gain gives the wrong scale whenever gain is not 1.",
+            '''
 def xavier_init(fan_in, fan_out, gain=1.0, distribution="normal", seed=None):
     rng = np.random.default_rng(seed)
     var = gain * 2.0 / (fan_in + fan_out)
@@ -71,10 +94,15 @@ def xavier_init(fan_in, fan_out, gain=1.0, distribution="normal", seed=None):
     bound = np.sqrt(3.0 * var)
     return rng.uniform(-bound, bound, size=(fan_in, fan_out))
 ''',
+        ),
     },
     "kaiming": {
         # gain 1 for ReLU (the factor 2 forgotten): the visible std check (ratio 1/sqrt(2))
-        "relu_gain_one": '''
+        "relu_gain_one": Misconception(
+            "A ReLU zeroes half of its inputs and so halves the signal's variance: Kaiming "
+            "initialization compensates with the gain sqrt(2), giving variance 2 / fan. With gain "
+            "1 the activations shrink layer after layer.",
+            '''
 def kaiming_init(fan_in, fan_out, mode="fan_in", nonlinearity="relu", negative_slope=0.0,
                  distribution="normal", seed=None):
     rng = np.random.default_rng(seed)
@@ -89,9 +117,14 @@ def kaiming_init(fan_in, fan_out, mode="fan_in", nonlinearity="relu", negative_s
     bound = np.sqrt(3.0) * std
     return rng.uniform(-bound, bound, size=(fan_in, fan_out))
 ''',
+        ),
         # leaky-ReLU gain sqrt(2 / (1 + a)) instead of sqrt(2 / (1 + a^2)): the hidden leaky
         # cases with a = 0.5 and a = 0.2 (a = 0 and a = 1 agree, the visible tests use ReLU)
-        "leaky_gain_without_square": '''
+        "leaky_gain_without_square": Misconception(
+            "A leaky ReLU with slope a keeps a fraction (1 + a**2) / 2 of the variance, so its "
+            "gain is sqrt(2 / (1 + a**2)): the slope enters squared, since variances scale with "
+            "the square of a factor.",
+            '''
 def kaiming_init(fan_in, fan_out, mode="fan_in", nonlinearity="relu", negative_slope=0.0,
                  distribution="normal", seed=None):
     rng = np.random.default_rng(seed)
@@ -104,9 +137,14 @@ def kaiming_init(fan_in, fan_out, mode="fan_in", nonlinearity="relu", negative_s
     bound = np.sqrt(3.0) * std
     return rng.uniform(-bound, bound, size=(fan_in, fan_out))
 ''',
+        ),
         # fan_in and fan_out swapped (torch's (out, in) layout read as ours): the visible std
         # check (400 x 100, fan_in mode: sqrt(2/100) instead of sqrt(2/400))
-        "fan_mode_swapped": '''
+        "fan_mode_swapped": Misconception(
+            "W has shape (fan_in, fan_out): mode fan_in preserves the variance of the forward pass "
+            "and divides by the number of inputs, fan_in; swapping the fans (as for PyTorch's "
+            "(out, in) layout) scales by the wrong one.",
+            '''
 def kaiming_init(fan_in, fan_out, mode="fan_in", nonlinearity="relu", negative_slope=0.0,
                  distribution="normal", seed=None):
     rng = np.random.default_rng(seed)
@@ -119,9 +157,14 @@ def kaiming_init(fan_in, fan_out, mode="fan_in", nonlinearity="relu", negative_s
     bound = np.sqrt(3.0) * std
     return rng.uniform(-bound, bound, size=(fan_in, fan_out))
 ''',
+        ),
         # the uniform bound is the std (no sqrt(3)): passes the visible bound check, fails the
         # hidden uniform cases (std 1/sqrt(3) too small)
-        "uniform_bound_is_std": '''
+        "uniform_bound_is_std": Misconception(
+            "A uniform distribution on [-a, a] has standard deviation a / sqrt(3), so the bound "
+            "that gives the required std is sqrt(3) times it; using the std itself as the bound "
+            "makes the weights too small.",
+            '''
 def kaiming_init(fan_in, fan_out, mode="fan_in", nonlinearity="relu", negative_slope=0.0,
                  distribution="normal", seed=None):
     rng = np.random.default_rng(seed)
@@ -133,9 +176,13 @@ def kaiming_init(fan_in, fan_out, mode="fan_in", nonlinearity="relu", negative_s
         return rng.normal(0.0, std, size=(fan_in, fan_out))
     return rng.uniform(-std, std, size=(fan_in, fan_out))
 ''',
+        ),
         # draws from the global np.random, the seed is ignored: the visible "same seed, same
         # weights" check
-        "ignores_seed": '''
+        "ignores_seed": Misconception(
+            "The seed makes the initialization reproducible: drawing from NumPy's global generator "
+            "ignores it, so the same seed gives different weights on every call.",
+            '''
 def kaiming_init(fan_in, fan_out, mode="fan_in", nonlinearity="relu", negative_slope=0.0,
                  distribution="normal", seed=None):
     gains = {"relu": np.sqrt(2.0), "leaky_relu": np.sqrt(2.0 / (1.0 + negative_slope**2)),
@@ -147,11 +194,16 @@ def kaiming_init(fan_in, fan_out, mode="fan_in", nonlinearity="relu", negative_s
     bound = np.sqrt(3.0) * std
     return np.random.uniform(-bound, bound, size=(fan_in, fan_out))
 ''',
+        ),
     },
     "deep_forward_backward": {
         # the sigmoid's derivative taken at the output, sigma(h)(1 - sigma(h)) instead of
         # h(1 - h): the hidden sigmoid cases (the visible tests use relu and tanh)
-        "sigmoid_derivative_at_output": '''
+        "sigmoid_derivative_at_output": Misconception(
+            "The sigmoid's derivative is sigma(z) * (1 - sigma(z)), and the stored activation h "
+            "already is sigma(z): it is h * (1 - h). Applying the sigmoid to h again evaluates the "
+            "derivative at the wrong point.",
+            '''
 def deep_forward_backward(X, weights, activation, dout):
     def sigmoid(z):
         return 1.0 / (1.0 + np.exp(-z))
@@ -182,9 +234,13 @@ def deep_forward_backward(X, weights, activation, dout):
         dh = dz @ weights[l].T
     return activations, grads
 ''',
+        ),
         # the activation's derivative forgotten (backprop as if the network were linear): the
         # visible dW_1 (relu)
-        "missing_activation_derivative": '''
+        "missing_activation_derivative": Misconception(
+            "The chain rule passes the gradient through each activation: dL/dz is dL/dh times the "
+            "activation's derivative. Leaving it out backpropagates as if the network were linear.",
+            '''
 def deep_forward_backward(X, weights, activation, dout):
     f = {"sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)), "tanh": np.tanh,
          "relu": lambda z: np.maximum(z, 0.0)}[activation]
@@ -201,9 +257,14 @@ def deep_forward_backward(X, weights, activation, dout):
         dh = dh @ weights[l].T
     return activations, grads
 ''',
+        ),
         # gradients appended while walking backwards and never reversed (dW_L first): the
         # visible grads[1]
-        "gradients_in_reverse_order": '''
+        "gradients_in_reverse_order": Misconception(
+            "Backpropagation visits the layers from last to first, but grads[l] must be the "
+            "gradient of weights[l]: collecting them in the order they are computed puts the last "
+            "layer's gradient first.",
+            '''
 def deep_forward_backward(X, weights, activation, dout):
     activations = []
     h = X
@@ -231,9 +292,13 @@ def deep_forward_backward(X, weights, activation, dout):
         dh = dz @ weights[l].T
     return activations, grads
 ''',
+        ),
         # activations = [X, h_1, ..., h_L] (L + 1 arrays; the gradients are right): the visible
         # length check
-        "activations_include_X": '''
+        "activations_include_X": Misconception(
+            "activations holds the outputs of the L layers, h_1 to h_L, one per weight matrix; the "
+            "input X is not a layer's activation and is not part of that list.",
+            '''
 def deep_forward_backward(X, weights, activation, dout):
     activations = [X]
     for W in weights:
@@ -258,9 +323,14 @@ def deep_forward_backward(X, weights, activation, dout):
         dh = dz @ weights[l - 1].T
     return activations, grads
 ''',
+        ),
         # the ReLU mask taken on the output, h >= 0, which is always true: the visible dW_1
         # (relu; the gradient flows through the dead units)
-        "relu_mask_on_output_ge_0": '''
+        "relu_mask_on_output_ge_0": Misconception(
+            "After a ReLU every output is >= 0, so a mask h >= 0 is always true and lets the "
+            "gradient through inactive units; the ReLU's derivative is 1 only where the unit is "
+            "active (its output is positive).",
+            '''
 def deep_forward_backward(X, weights, activation, dout):
     activations = []
     h = X
@@ -288,9 +358,14 @@ def deep_forward_backward(X, weights, activation, dout):
         dh = dz @ weights[l].T
     return activations, grads
 ''',
+        ),
         # derivative 1 at the kink: the mask z >= 0 instead of z > 0 (h > 0), on the hidden case
         # whose first layer has z exactly 0 for nonzero inputs
-        "relu_mask_z_ge_0": '''
+        "relu_mask_z_ge_0": Misconception(
+            "At exactly z = 0 the ReLU's derivative is taken as 0, the frameworks' convention: a "
+            "unit whose input is exactly 0 is inactive and passes no gradient, so it must not "
+            "count as active.",
+            '''
 def deep_forward_backward(X, weights, activation, dout):
     activations, zs = [], []
     h = X
@@ -319,41 +394,64 @@ def deep_forward_backward(X, weights, activation, dout):
         dh = dz @ weights[l].T
     return activations, grads
 ''',
+        ),
     },
     "standardize": {
         # the test set standardized with its own statistics: the visible constant-feature test
         # value (0 instead of > 1e5)
-        "test_with_own_statistics": '''
+        "test_with_own_statistics": Misconception(
+            "Test data is transformed with the training set's mean and variance: the model learned "
+            "on that scale, and statistics of the test set itself would leak information and shift "
+            "the inputs differently.",
+            '''
 def standardize(X_train, X_test, eps=1e-3):
     def scale(X):
         return (X - X.mean(axis=0)) / np.sqrt(X.var(axis=0) + eps)
     return scale(X_train), scale(X_test)
 ''',
+        ),
         # the unbiased variance (ddof=1): the visible feature 0 (variance 4 instead of 8/3)
-        "unbiased_variance": '''
+        "unbiased_variance": Misconception(
+            "Standardization uses the biased variance, the mean of the squared deviations (divided "
+            "by N): that gives the standardized training features a variance of exactly 1 (up to "
+            "eps); dividing by N - 1 does not.",
+            '''
 def standardize(X_train, X_test, eps=1e-3):
     mean = X_train.mean(axis=0)
     std = np.sqrt(X_train.var(axis=0, ddof=1) + eps)
     return (X_train - mean) / std, (X_test - mean) / std
 ''',
+        ),
         # eps added to the std, sqrt(var) + eps: the hidden cases (eps 1e-3 ... 0.5; the visible
         # test uses eps = 1e-12)
-        "eps_outside_sqrt": '''
+        "eps_outside_sqrt": Misconception(
+            "eps is added to the variance, inside the root, sqrt(var + eps): adding it to the "
+            "standard deviation gives a different scale whenever eps is not negligible.",
+            '''
 def standardize(X_train, X_test, eps=1e-3):
     mean = X_train.mean(axis=0)
     std = X_train.std(axis=0) + eps
     return (X_train - mean) / std, (X_test - mean) / std
 ''',
+        ),
         # statistics per sample (axis=1) instead of per feature: the visible feature 0
-        "statistics_over_axis_1": '''
+        "statistics_over_axis_1": Misconception(
+            "Each feature (column) is standardized with its own mean and variance over the "
+            "training samples; statistics over each sample's features (axis 1) mix different "
+            "features together.",
+            '''
 def standardize(X_train, X_test, eps=1e-3):
     mean = X_train.mean(axis=1, keepdims=True)
     std = np.sqrt(X_train.var(axis=1, keepdims=True) + eps)
     return (X_train - mean) / std, (X_test - mean.mean()) / std.mean()
 ''',
+        ),
         # standardizes X_train in place (the values are right): the visible "must not modify
         # X_train" check
-        "modifies_X_train_in_place": '''
+        "modifies_X_train_in_place": Misconception(
+            "In-place operations like `-=` on `X_train` change the caller's data: the function "
+            "must return new arrays and leave its inputs unchanged.",
+            '''
 def standardize(X_train, X_test, eps=1e-3):
     mean = X_train.mean(axis=0)
     std = np.sqrt(X_train.var(axis=0) + eps)
@@ -361,11 +459,16 @@ def standardize(X_train, X_test, eps=1e-3):
     X_train /= std
     return X_train, (X_test - mean) / std
 ''',
+        ),
     },
     "batchnorm_forward": {
         # normalizes with the unbiased batch variance (the one the running average uses): the
         # visible feature 0 (variance 4 instead of 8/3)
-        "normalizes_with_unbiased_variance": '''
+        "normalizes_with_unbiased_variance": Misconception(
+            "Batch normalization normalizes with the biased batch variance (divided by N); only "
+            "the running variance, an estimate of the population variance, is updated with the "
+            "unbiased one.",
+            '''
 def batchnorm_forward(x, gamma, beta, state, training=True, momentum=0.1, eps=1e-5):
     if not training:
         x_hat = (x - state["running_mean"]) / np.sqrt(state["running_var"] + eps)
@@ -378,9 +481,14 @@ def batchnorm_forward(x, gamma, beta, state, training=True, momentum=0.1, eps=1e
     state["running_var"] = (1 - momentum) * state["running_var"] + momentum * var
     return gamma * x_hat + beta, (x_hat, gamma, std)
 ''',
+        ),
         # the running variance updated with the biased batch variance: the visible running_var
         # ([1.1667, 1.9667] instead of [1.3, 2.5])
-        "running_var_biased": '''
+        "running_var_biased": Misconception(
+            "The running variance estimates the population variance, so it is updated with the "
+            "unbiased batch variance (N/(N-1) times the biased one); normalization itself uses the "
+            "biased one.",
+            '''
 def batchnorm_forward(x, gamma, beta, state, training=True, momentum=0.1, eps=1e-5):
     if not training:
         x_hat = (x - state["running_mean"]) / np.sqrt(state["running_var"] + eps)
@@ -393,10 +501,15 @@ def batchnorm_forward(x, gamma, beta, state, training=True, momentum=0.1, eps=1e
     state["running_var"] = (1 - momentum) * state["running_var"] + momentum * var
     return gamma * x_hat + beta, (x_hat, gamma, std)
 ''',
+        ),
         # evaluation mode still normalizes with the batch's statistics (and leaves the state
         # alone): passes the visible one-row evaluation (x_hat = 0 either way), fails the hidden
         # evaluation steps with N >= 2
-        "eval_uses_batch_statistics": '''
+        "eval_uses_batch_statistics": Misconception(
+            "In evaluation mode batch norm normalizes with the running mean and variance: the "
+            "output for an input must not depend on the other inputs of its batch, and a batch may "
+            "hold a single example.",
+            '''
 def batchnorm_forward(x, gamma, beta, state, training=True, momentum=0.1, eps=1e-5):
     n = x.shape[0]
     mean = x.mean(axis=0)
@@ -410,9 +523,14 @@ def batchnorm_forward(x, gamma, beta, state, training=True, momentum=0.1, eps=1e
     state["running_var"] = (1 - momentum) * state["running_var"] + momentum * var * n / (n - 1)
     return out, (x_hat, gamma, std)
 ''',
+        ),
         # evaluation mode normalizes with the running statistics but then updates them with the
         # batch's: the visible "must not change the running statistics" (a one-row batch: nan)
-        "updates_running_stats_in_eval": '''
+        "updates_running_stats_in_eval": Misconception(
+            "The running statistics are learned in training mode only: evaluating the model must "
+            "not change its state, so evaluation mode leaves the running mean and variance as they "
+            "are.",
+            '''
 def batchnorm_forward(x, gamma, beta, state, training=True, momentum=0.1, eps=1e-5):
     batch_mean = x.mean(axis=0)
     batch_var = x.var(axis=0)
@@ -427,9 +545,14 @@ def batchnorm_forward(x, gamma, beta, state, training=True, momentum=0.1, eps=1e
     state["running_var"] = (1 - momentum) * state["running_var"] + momentum * unbiased
     return gamma * x_hat + beta, ((x_hat, gamma, std) if training else None)
 ''',
+        ),
         # the momentum convention reversed (Keras-style decay 0.1): the visible running_mean
         # ([2.7, 3.6] instead of [0.3, 0.4])
-        "momentum_convention_reversed": '''
+        "momentum_convention_reversed": Misconception(
+            "Here, as in PyTorch, momentum is the weight of the new batch in the running averages, "
+            "running = (1 - momentum) * running + momentum * batch; Keras's momentum is the weight "
+            "of the old value instead.",
+            '''
 def batchnorm_forward(x, gamma, beta, state, training=True, momentum=0.1, eps=1e-5):
     if not training:
         x_hat = (x - state["running_mean"]) / np.sqrt(state["running_var"] + eps)
@@ -443,11 +566,16 @@ def batchnorm_forward(x, gamma, beta, state, training=True, momentum=0.1, eps=1e
     state["running_var"] = momentum * state["running_var"] + (1 - momentum) * var * n / (n - 1)
     return gamma * x_hat + beta, (x_hat, gamma, std)
 ''',
+        ),
     },
     "batchnorm_backward": {
         # the mean terms missing, dx = dout * gamma / std (as if mean and variance were
         # constants): the visible "dx sums to 0"
-        "missing_mean_terms": '''
+        "missing_mean_terms": Misconception(
+            "The batch mean and variance depend on every input of the batch, so the gradient flows "
+            "through them too; treating them as constants keeps only the direct path dout * gamma "
+            "/ std.",
+            '''
 def batchnorm_backward(dout, cache):
     x_hat, gamma, std = cache
     dbeta = dout.sum(axis=0)
@@ -455,8 +583,12 @@ def batchnorm_backward(dout, cache):
     dx = dout * gamma / std
     return dx, dgamma, dbeta
 ''',
+        ),
         # dgamma = sum(dout), x_hat forgotten: the visible dgamma
-        "dgamma_without_x_hat": '''
+        "dgamma_without_x_hat": Misconception(
+            "out = gamma * x_hat + beta, so the gradient of gamma is dout times x_hat, summed over "
+            "the batch; the plain sum of dout is the gradient of beta.",
+            '''
 def batchnorm_backward(dout, cache):
     x_hat, gamma, std = cache
     dbeta = dout.sum(axis=0)
@@ -465,9 +597,13 @@ def batchnorm_backward(dout, cache):
     dx = (g - g.mean(axis=0) - x_hat * (g * x_hat).mean(axis=0)) / std
     return dx, dgamma, dbeta
 ''',
+        ),
         # only the mean term, the variance's dependence on x forgotten: the visible numerical
         # gradient check (dx still sums to 0)
-        "missing_variance_term": '''
+        "missing_variance_term": Misconception(
+            "The variance depends on x too: besides the direct path and the one through the mean, "
+            "the gradient has a term through the variance, which is why dx involves x_hat.",
+            '''
 def batchnorm_backward(dout, cache):
     x_hat, gamma, std = cache
     dbeta = dout.sum(axis=0)
@@ -476,9 +612,14 @@ def batchnorm_backward(dout, cache):
     dx = (g - g.mean(axis=0)) / std
     return dx, dgamma, dbeta
 ''',
+        ),
         # the variance's derivative divided by N - 1 (the unbiased variance) although the
         # forward pass uses the biased one: the visible numerical gradient check
-        "variance_gradient_over_N_minus_1": '''
+        "variance_gradient_over_N_minus_1": Misconception(
+            "The backward pass differentiates the forward pass as it is: batch norm normalizes "
+            "with the biased variance (divided by N), so its derivative divides by N too, not by N "
+            "- 1.",
+            '''
 def batchnorm_backward(dout, cache):
     x_hat, gamma, std = cache
     n = dout.shape[0]
@@ -491,9 +632,13 @@ def batchnorm_backward(dout, cache):
     dx = dx_hat / std + dvar * 2.0 * xc / (n - 1) + dmean / n
     return dx, dgamma, dbeta
 ''',
+        ),
         # gamma forgotten in dx (dout instead of dout * gamma): the visible numerical gradient
         # check (gamma = [1, 0.5, -2])
-        "dx_without_gamma": '''
+        "dx_without_gamma": Misconception(
+            "The gradient reaching x_hat is dout times gamma, since out = gamma * x_hat + beta; "
+            "leaving gamma out of dx ignores the scale the layer applies.",
+            '''
 def batchnorm_backward(dout, cache):
     x_hat, gamma, std = cache
     dbeta = dout.sum(axis=0)
@@ -501,55 +646,81 @@ def batchnorm_backward(dout, cache):
     dx = (dout - dout.mean(axis=0) - x_hat * (dout * x_hat).mean(axis=0)) / std
     return dx, dgamma, dbeta
 ''',
+        ),
     },
     "layernorm_forward": {
         # normalizes each feature over the batch (batch norm): the visible row 0, every hidden case
-        "normalizes_over_axis_0": '''
+        "normalizes_over_axis_0": Misconception(
+            "Layer normalization normalizes each example (row) over its own features, not each "
+            "feature over the batch as batch norm does; so it works the same for any batch size.",
+            '''
 def layernorm_forward(x, gamma, beta, eps=1e-5):
     mean = x.mean(axis=0, keepdims=True)
     std = np.sqrt(x.var(axis=0, keepdims=True) + eps)
     x_hat = (x - mean) / std
     return gamma * x_hat + beta, (x_hat, gamma, std)
 ''',
+        ),
         # std without keepdims, reshaped only for the division: std has shape (N,) in the cache
         # (the visible cache check, every hidden case)
-        "std_without_keepdims": '''
+        "std_without_keepdims": Misconception(
+            "The cached std is one value per row, shape (N, 1), so that it broadcasts against (N, "
+            "D) arrays in the backward pass; a flat (N,) array broadcasts along the wrong axis.",
+            '''
 def layernorm_forward(x, gamma, beta, eps=1e-5):
     mean = x.mean(axis=1, keepdims=True)
     std = np.sqrt(x.var(axis=1) + eps)
     x_hat = (x - mean) / std[:, None]
     return gamma * x_hat + beta, (x_hat, gamma, std)
 ''',
+        ),
         # unbiased variance (ddof=1): the visible row 0 (variance 4 instead of 8/3)
-        "unbiased_variance": '''
+        "unbiased_variance": Misconception(
+            "Layer normalization uses the biased variance of each row (divided by D), as PyTorch "
+            "does: the normalized row then has variance 1 (up to eps); dividing by D - 1 does not.",
+            '''
 def layernorm_forward(x, gamma, beta, eps=1e-5):
     mean = x.mean(axis=1, keepdims=True)
     std = np.sqrt(x.var(axis=1, ddof=1, keepdims=True) + eps)
     x_hat = (x - mean) / std
     return gamma * x_hat + beta, (x_hat, gamma, std)
 ''',
+        ),
         # eps added to the std instead of the variance: passes the visible test (eps = 1e-12),
         # fails the hidden cases with eps = 1e-2
-        "eps_outside_sqrt": '''
+        "eps_outside_sqrt": Misconception(
+            "eps is added to the variance, inside the root, sqrt(var + eps): adding it to the "
+            "standard deviation gives a different normalization whenever eps is not negligible.",
+            '''
 def layernorm_forward(x, gamma, beta, eps=1e-5):
     mean = x.mean(axis=1, keepdims=True)
     std = np.sqrt(x.var(axis=1, keepdims=True)) + eps
     x_hat = (x - mean) / std
     return gamma * x_hat + beta, (x_hat, gamma, std)
 ''',
+        ),
         # caches the variance instead of the std (same shape (N, 1)): passes the visible test,
         # the hidden cases compare the cache
-        "caches_variance": '''
+        "caches_variance": Misconception(
+            "The cache holds the standard deviation sqrt(var + eps), the value x_hat was divided "
+            "by; the backward pass relies on it, and the variance has the same shape but a "
+            "different meaning.",
+            '''
 def layernorm_forward(x, gamma, beta, eps=1e-5):
     mean = x.mean(axis=1, keepdims=True)
     var = x.var(axis=1, keepdims=True) + eps
     x_hat = (x - mean) / np.sqrt(var)
     return gamma * x_hat + beta, (x_hat, gamma, var)
 ''',
+        ),
     },
     "layernorm_backward": {
         # the mean terms over the batch (the batch-norm formula): the visible row sums of dx
-        "means_over_axis_0": '''
+        "means_over_axis_0": Misconception(
+            "In layer norm each row is normalized with its own mean and std, so the gradient's "
+            "mean terms are taken over the features of each row (axis 1), not over the batch as in "
+            "batch norm.",
+            '''
 def layernorm_backward(dout, cache):
     x_hat, gamma, std = cache
     dbeta = dout.sum(axis=0)
@@ -558,8 +729,12 @@ def layernorm_backward(dout, cache):
     dx = (g - g.mean(axis=0, keepdims=True) - x_hat * (g * x_hat).mean(axis=0, keepdims=True)) / std
     return dx, dgamma, dbeta
 ''',
+        ),
         # dgamma and dbeta per row, not summed over the batch: shape (N, D) (visible shape check)
-        "dgamma_dbeta_not_summed": '''
+        "dgamma_dbeta_not_summed": Misconception(
+            "gamma and beta are shared by every row, so their gradients add up the contributions "
+            "of all rows: they are summed over the batch and have shape (D,), like the parameters.",
+            '''
 def layernorm_backward(dout, cache):
     x_hat, gamma, std = cache
     dbeta = dout
@@ -568,8 +743,12 @@ def layernorm_backward(dout, cache):
     dx = (g - g.mean(axis=1, keepdims=True) - x_hat * (g * x_hat).mean(axis=1, keepdims=True)) / std
     return dx, dgamma, dbeta
 ''',
+        ),
         # forgets the mean of g (the gradient through the mean): the visible row sums of dx
-        "missing_mean_term": '''
+        "missing_mean_term": Misconception(
+            "Each row's mean depends on all of its entries, so the gradient also flows through the "
+            "mean: dx has a term for it, and without it the rows of dx do not sum to zero.",
+            '''
 def layernorm_backward(dout, cache):
     x_hat, gamma, std = cache
     dbeta = dout.sum(axis=0)
@@ -578,8 +757,12 @@ def layernorm_backward(dout, cache):
     dx = (g - x_hat * (g * x_hat).mean(axis=1, keepdims=True)) / std
     return dx, dgamma, dbeta
 ''',
+        ),
         # forgets the variance term: rows of dx still sum to 0, the visible numerical gradient fails
-        "missing_variance_term": '''
+        "missing_variance_term": Misconception(
+            "Each row's variance depends on its entries too: besides the path through the mean, "
+            "the gradient has a term through the variance, which is why dx involves x_hat.",
+            '''
 def layernorm_backward(dout, cache):
     x_hat, gamma, std = cache
     dbeta = dout.sum(axis=0)
@@ -588,8 +771,12 @@ def layernorm_backward(dout, cache):
     dx = (g - g.mean(axis=1, keepdims=True)) / std
     return dx, dgamma, dbeta
 ''',
+        ),
         # dx without gamma (dout instead of dout * gamma): the visible numerical gradient
-        "dx_forgets_gamma": '''
+        "dx_forgets_gamma": Misconception(
+            "The gradient reaching x_hat is dout times gamma, since out = gamma * x_hat + beta; "
+            "leaving gamma out of dx ignores the scale the layer applies.",
+            '''
 def layernorm_backward(dout, cache):
     x_hat, gamma, std = cache
     dbeta = dout.sum(axis=0)
@@ -598,44 +785,70 @@ def layernorm_backward(dout, cache):
           - x_hat * (dout * x_hat).mean(axis=1, keepdims=True)) / std
     return dx, dgamma, dbeta
 ''',
+        ),
     },
     "residual_forward": {
         # no shortcut: out = F(x) (the visible out)
-        "forgets_shortcut": '''
+        "forgets_shortcut": Misconception(
+            "A residual block adds its input back to the branch's output, out = shortcut * x + "
+            "F(x): without the shortcut it is a plain two-layer network and loses the identity "
+            "path that keeps deep networks trainable.",
+            '''
 def residual_forward(x, W1, b1, W2, b2, shortcut=1.0):
     h = np.maximum(x @ W1 + b1, 0.0)
     return h @ W2 + b2, (x, h, W1, W2, shortcut)
 ''',
+        ),
         # the shortcut scale applied to the branch, x + lambda F(x): the visible
         # shortcut = 0.5 check
-        "scales_branch_not_shortcut": '''
+        "scales_branch_not_shortcut": Misconception(
+            "The scale lambda belongs to the shortcut, out = lambda * x + F(x); scaling the branch "
+            "instead changes a different path of the block.",
+            '''
 def residual_forward(x, W1, b1, W2, b2, shortcut=1.0):
     h = np.maximum(x @ W1 + b1, 0.0)
     return x + shortcut * (h @ W2 + b2), (x, h, W1, W2, shortcut)
 ''',
+        ),
         # a ReLU after the addition: the visible out (it has negative entries)
-        "relu_after_addition": '''
+        "relu_after_addition": Misconception(
+            "This block has no activation after the addition: out = shortcut * x + F(x) as it is, "
+            "negative values included. A ReLU there would cut the identity path for negative "
+            "inputs.",
+            '''
 def residual_forward(x, W1, b1, W2, b2, shortcut=1.0):
     h = np.maximum(x @ W1 + b1, 0.0)
     return np.maximum(shortcut * x + h @ W2 + b2, 0.0), (x, h, W1, W2, shortcut)
 ''',
+        ),
         # caches the pre-activation x W1 + b1 instead of h: the visible cache check
-        "caches_pre_activation": '''
+        "caches_pre_activation": Misconception(
+            "The cache holds h, the branch's inner activation after the ReLU: the backward pass "
+            "needs it for dW2 and for the ReLU's mask; the pre-activation is a different array.",
+            '''
 def residual_forward(x, W1, b1, W2, b2, shortcut=1.0):
     z = x @ W1 + b1
     h = np.maximum(z, 0.0)
     return shortcut * x + h @ W2 + b2, (x, z, W1, W2, shortcut)
 ''',
+        ),
         # a ReLU on the branch's output too: the visible out (F has a negative entry)
-        "relu_on_branch_output": '''
+        "relu_on_branch_output": Misconception(
+            "The branch F(x) = relu(x W1 + b1) W2 + b2 ends with a linear layer, no ReLU, so it "
+            "can subtract from x as well as add to it.",
+            '''
 def residual_forward(x, W1, b1, W2, b2, shortcut=1.0):
     h = np.maximum(x @ W1 + b1, 0.0)
     return shortcut * x + np.maximum(h @ W2 + b2, 0.0), (x, h, W1, W2, shortcut)
 ''',
+        ),
     },
     "residual_backward": {
         # dx without the shortcut's gradient: the visible dx
-        "forgets_shortcut_gradient": '''
+        "forgets_shortcut_gradient": Misconception(
+            "x reaches the output along two paths, the shortcut and the branch, so dx is the sum "
+            "of both gradients; the shortcut's contributes dout times its scale.",
+            '''
 def residual_backward(dout, cache):
     x, h, W1, W2, shortcut = cache
     dW2 = h.T @ dout
@@ -646,8 +859,12 @@ def residual_backward(dout, cache):
     dx = dz @ W1.T
     return dx, dW1, db1, dW2, db2
 ''',
+        ),
         # the shortcut's gradient not scaled by lambda: the visible shortcut = 0.5 check
-        "shortcut_gradient_not_scaled": '''
+        "shortcut_gradient_not_scaled": Misconception(
+            "The shortcut multiplies x by lambda, so its gradient is lambda times dout: it is dout "
+            "itself only for the identity shortcut, lambda = 1.",
+            '''
 def residual_backward(dout, cache):
     x, h, W1, W2, shortcut = cache
     dW2 = h.T @ dout
@@ -658,8 +875,13 @@ def residual_backward(dout, cache):
     dx = dout + dz @ W1.T
     return dx, dW1, db1, dW2, db2
 ''',
+        ),
         # mask h >= 0, always true after a ReLU (no masking): the visible db1
-        "relu_mask_h_ge_0": '''
+        "relu_mask_h_ge_0": Misconception(
+            "After a ReLU every output is >= 0, so a mask h >= 0 is always true and lets the "
+            "gradient through inactive units; the ReLU's derivative is 1 only where the unit is "
+            "active (its output is positive).",
+            '''
 def residual_backward(dout, cache):
     x, h, W1, W2, shortcut = cache
     dW2 = h.T @ dout
@@ -670,8 +892,13 @@ def residual_backward(dout, cache):
     dx = shortcut * dout + dz @ W1.T
     return dx, dW1, db1, dW2, db2
 ''',
+        ),
         # db1 summed from dout (shape (D,) instead of (H,)): the visible db1
-        "db1_from_dout": '''
+        "db1_from_dout": Misconception(
+            "b1 is the bias of the branch's first layer, so its gradient is the gradient at that "
+            "layer's pre-activation, summed over the batch, with shape (H,); dout is the gradient "
+            "at the block's output.",
+            '''
 def residual_backward(dout, cache):
     x, h, W1, W2, shortcut = cache
     dW2 = h.T @ dout
@@ -682,9 +909,13 @@ def residual_backward(dout, cache):
     dx = shortcut * dout + dz @ W1.T
     return dx, dW1, db1, dW2, db2
 ''',
+        ),
         # dW1 from the unmasked gradient at h: passes the visible test (it does not check dW1),
         # fails the hidden cases
-        "dW1_without_relu_mask": '''
+        "dW1_without_relu_mask": Misconception(
+            "W1 acts before the ReLU, so its gradient uses the gradient at the pre-activation: the "
+            "gradient at h must pass through the ReLU's mask first, as for b1 and dx.",
+            '''
 def residual_backward(dout, cache):
     x, h, W1, W2, shortcut = cache
     dW2 = h.T @ dout
@@ -696,18 +927,28 @@ def residual_backward(dout, cache):
     dx = shortcut * dout + dz @ W1.T
     return dx, dW1, db1, dW2, db2
 ''',
+        ),
     },
     "clip_grad_norm": {
         # clips each gradient by its own norm, not the global one: the visible W (3 -> 1, not 0.6)
-        "clips_per_tensor": '''
+        "clips_per_tensor": Misconception(
+            "Clipping by the global norm treats all gradients as one vector: one norm over all of "
+            "them and one common factor, which keeps the update's direction; clipping each array "
+            "by its own norm changes it.",
+            '''
 def clip_grad_norm(grads, max_norm, eps=1e-6):
     total_norm = float(np.sqrt(sum(np.sum(g ** 2) for g in grads.values())))
     for g in grads.values():
         g *= min(1.0, max_norm / (np.sqrt(np.sum(g ** 2)) + eps))
     return total_norm
 ''',
+        ),
         # returns the norm after clipping: the visible total (1 instead of 5)
-        "returns_norm_after_clipping": '''
+        "returns_norm_after_clipping": Misconception(
+            "The returned norm is the one measured before clipping: it reports how large the "
+            "gradients were, which is what you monitor in training; after clipping it is at most "
+            "max_norm by construction.",
+            '''
 def clip_grad_norm(grads, max_norm, eps=1e-6):
     total_norm = np.sqrt(sum(np.sum(g ** 2) for g in grads.values()))
     scale = min(1.0, max_norm / (total_norm + eps))
@@ -715,16 +956,25 @@ def clip_grad_norm(grads, max_norm, eps=1e-6):
         g *= scale
     return float(np.sqrt(sum(np.sum(g ** 2) for g in grads.values())))
 ''',
+        ),
         # always rescales to max_norm, also up: the visible small gradient
-        "scales_up_below_max_norm": '''
+        "scales_up_below_max_norm": Misconception(
+            "Clipping only ever shrinks: the factor is min(1, max_norm / (norm + eps)), so "
+            "gradients whose norm is already below max_norm are left (almost) unchanged, never "
+            "scaled up.",
+            '''
 def clip_grad_norm(grads, max_norm, eps=1e-6):
     total_norm = float(np.sqrt(sum(np.sum(g ** 2) for g in grads.values())))
     for g in grads.values():
         g *= max_norm / (total_norm + eps)
     return total_norm
 ''',
+        ),
         # the L1 norm: the visible total (7 instead of 5)
-        "l1_norm": '''
+        "l1_norm": Misconception(
+            "The global norm is the L2 norm, the square root of the sum of all squared entries; "
+            "the sum of absolute values (L1) is larger and clips too early.",
+            '''
 def clip_grad_norm(grads, max_norm, eps=1e-6):
     total_norm = float(sum(np.sum(np.abs(g)) for g in grads.values()))
     scale = min(1.0, max_norm / (total_norm + eps))
@@ -732,8 +982,13 @@ def clip_grad_norm(grads, max_norm, eps=1e-6):
         g *= scale
     return total_norm
 ''',
+        ),
         # rebinds the loop variable: the arrays in grads never change (the visible W)
-        "rebinds_loop_variable": '''
+        "rebinds_loop_variable": Misconception(
+            "`g = ...` only rebinds the loop variable to a new array; the arrays in the caller's "
+            "`grads` are untouched. Clipping in place must change those arrays (or the dict's "
+            "entries).",
+            '''
 def clip_grad_norm(grads, max_norm, eps=1e-6):
     total_norm = float(np.sqrt(sum(np.sum(g ** 2) for g in grads.values())))
     scale = min(1.0, max_norm / (total_norm + eps))
@@ -741,39 +996,62 @@ def clip_grad_norm(grads, max_norm, eps=1e-6):
         g = g * scale
     return total_norm
 ''',
+        ),
     },
     "clip_grad_value": {
         # clips to [0, c]: negative entries become 0 (the visible W)
-        "one_sided_clip": '''
+        "one_sided_clip": Misconception(
+            "Clipping by value limits every entry to [-clip_value, clip_value]: negative gradients "
+            "are bounded below by -clip_value, not set to 0.",
+            '''
 def clip_grad_value(grads, clip_value):
     for g in grads.values():
         np.clip(g, 0, clip_value, out=g)
 ''',
+        ),
         # rebinds the loop variable to the clipped copy: grads never change (the visible W)
-        "rebinds_loop_variable": '''
+        "rebinds_loop_variable": Misconception(
+            "`g = ...` only rebinds the loop variable to a new array; the arrays in the caller's "
+            "`grads` are untouched. Clipping in place must change those arrays (or the dict's "
+            "entries).",
+            '''
 def clip_grad_value(grads, clip_value):
     for g in grads.values():
         g = np.clip(g, -clip_value, clip_value)
 ''',
+        ),
         # builds a clipped dict and returns it, the caller's grads unchanged: the visible W
-        "returns_new_dict": '''
+        "returns_new_dict": Misconception(
+            "Clipping works in place, as in PyTorch: the caller's gradient arrays themselves are "
+            "changed and nothing is returned; a new dict leaves the caller's gradients unclipped.",
+            '''
 def clip_grad_value(grads, clip_value):
     return {name: np.clip(g, -clip_value, clip_value) for name, g in grads.items()}
 ''',
+        ),
         # clips each gradient's norm to clip_value instead of its entries: the visible W
-        "clips_norms_not_values": '''
+        "clips_norms_not_values": Misconception(
+            "Clipping by value bounds each entry separately to [-clip_value, clip_value]; "
+            "rescaling a whole array by its norm is clipping by norm, a different operation.",
+            '''
 def clip_grad_value(grads, clip_value):
     for g in grads.values():
         norm = np.sqrt(np.sum(g ** 2))
         if norm > clip_value:
             g *= clip_value / norm
 ''',
+        ),
         # sets every entry beyond the bound to +clip_value, losing the sign: the visible W (-2)
-        "loses_sign": '''
+        "loses_sign": Misconception(
+            "Clipping keeps the sign: entries above clip_value become clip_value and entries below "
+            "-clip_value become -clip_value; setting both to +clip_value flips large negative "
+            "gradients.",
+            '''
 def clip_grad_value(grads, clip_value):
     for g in grads.values():
         g[np.abs(g) > clip_value] = clip_value
 ''',
+        ),
     },
 }
 
@@ -1137,7 +1415,10 @@ def clip_grad_value(grads, clip_value):
 # Issue 17: every documented argument is exercised with a non-default value; these bugs
 # ignore one and kept full marks before.
 # eps is ignored (1e-6 is used): wrong on the hidden eps=0.5 case
-BUGGY['clip_grad_norm']['ignores_eps'] = '''
+BUGGY['clip_grad_norm']['ignores_eps'] = Misconception(
+    "eps is an argument like the others: a hard-coded 1e-6 in the clipping factor ignores the "
+    "caller's value.",
+    '''
 def clip_grad_norm(grads: dict, max_norm: float, eps: float = 1e-6) -> float:
     """Clip gradients by their global norm, in place (PyTorch's clip_grad_norm_).
 
@@ -1155,13 +1436,17 @@ def clip_grad_norm(grads: dict, max_norm: float, eps: float = 1e-6) -> float:
     for g in grads.values():
         g *= scale
     return total_norm
-'''
+''',
+)
 
 
 # Issue 17: edges of the domain. Seed 0 is a seed: `if seed:` treats it as "no seed" and
 # draws from the global generator, so two calls with seed 0 give different weights (the
 # hidden seed-0 reproducibility checks; every other seed works)
-BUGGY["xavier"]["seed_zero_is_no_seed"] = '''
+BUGGY["xavier"]["seed_zero_is_no_seed"] = Misconception(
+    "0 is a valid seed: a check like `if seed:` treats it as no seed at all, so two calls with "
+    "seed 0 draw different weights. Only None means no seed.",
+    '''
 def xavier_init(fan_in, fan_out, gain=1.0, distribution="normal", seed=None):
     rng = np.random.default_rng(seed) if seed else np.random.default_rng()
     std = gain * np.sqrt(2.0 / (fan_in + fan_out))
@@ -1169,8 +1454,12 @@ def xavier_init(fan_in, fan_out, gain=1.0, distribution="normal", seed=None):
         bound = np.sqrt(3.0) * std
         return rng.uniform(-bound, bound, size=(fan_in, fan_out))
     return rng.normal(0.0, std, size=(fan_in, fan_out))
-'''
-BUGGY["kaiming"]["seed_zero_is_no_seed"] = '''
+''',
+)
+BUGGY["kaiming"]["seed_zero_is_no_seed"] = Misconception(
+    "0 is a valid seed: a check like `if seed:` treats it as no seed at all, so two calls with "
+    "seed 0 draw different weights. Only None means no seed.",
+    '''
 def kaiming_init(fan_in, fan_out, mode="fan_in", nonlinearity="relu", negative_slope=0.0,
                  distribution="normal", seed=None):
     if seed:
@@ -1182,12 +1471,16 @@ def kaiming_init(fan_in, fan_out, mode="fan_in", nonlinearity="relu", negative_s
         bound = np.sqrt(3.0) * std
         return np.random.uniform(-bound, bound, size=(fan_in, fan_out))
     return np.random.randn(fan_in, fan_out) * std
-'''
+''',
+)
 
 # Issue 17: dtype contracts where they are stated. The docstrings promise "an array of
 # float64"; these return float32 weights ("the precision networks train in"), right in
 # distribution: the hidden dtype checks
-BUGGY["xavier"]["float32_weights"] = '''
+BUGGY["xavier"]["float32_weights"] = Misconception(
+    "The weights are promised as float64: converting them to float32 changes the documented dtype, "
+    "and precision is for the caller to choose when it builds its network.",
+    '''
 def xavier_init(fan_in, fan_out, gain=1.0, distribution="normal", seed=None):
     rng = np.random.default_rng(seed)
     std = gain * np.sqrt(2.0 / (fan_in + fan_out))
@@ -1196,8 +1489,12 @@ def xavier_init(fan_in, fan_out, gain=1.0, distribution="normal", seed=None):
     else:
         W = rng.normal(0.0, std, size=(fan_in, fan_out))
     return W.astype(np.float32)
-'''
-BUGGY["kaiming"]["float32_weights"] = '''
+''',
+)
+BUGGY["kaiming"]["float32_weights"] = Misconception(
+    "The weights are promised as float64: converting them to float32 changes the documented dtype, "
+    "and precision is for the caller to choose when it builds its network.",
+    '''
 def kaiming_init(fan_in, fan_out, mode="fan_in", nonlinearity="relu", negative_slope=0.0,
                  distribution="normal", seed=None):
     gain = {"relu": np.sqrt(2.0), "linear": 1.0,
@@ -1208,30 +1505,41 @@ def kaiming_init(fan_in, fan_out, mode="fan_in", nonlinearity="relu", negative_s
         draws = rng.uniform(-1.0, 1.0, size=(fan_in, fan_out)).astype(np.float32)
         return draws * np.float32(np.sqrt(3.0) * std)
     return rng.standard_normal((fan_in, fan_out), dtype=np.float32) * np.float32(std)
-'''
+''',
+)
 # the returned norm is "a Python float": summed in the gradients' precision it is a float32
 # NumPy scalar for float32 gradients (the values are within the float32 tolerance): the
 # hidden float32 type check
-BUGGY["clip_grad_norm"]["float32_norm"] = '''
+BUGGY["clip_grad_norm"]["float32_norm"] = Misconception(
+    "The norm is returned as a Python float, computed in float64: summed in the gradients' own "
+    "float32 precision it comes back as a NumPy float32 scalar, less accurate and of a different "
+    "type.",
+    '''
 def clip_grad_norm(grads, max_norm, eps=1e-6):
     total_norm = np.sqrt(sum(np.sum(g * g) for g in grads.values()))
     scale = min(1.0, max_norm / (total_norm + eps))
     for g in grads.values():
         g *= scale
     return total_norm
-'''
+''',
+)
 
 # Issue 17: a clip exactly at the threshold. The factor is min(1, max_norm / (norm + eps)),
 # below 1 when the norm equals max_norm; clipping only above max_norm leaves the gradients
 # unscaled there (off by eps / norm: 2e-4 for the hidden norm 2**-10 * 5)
-BUGGY["clip_grad_norm"]["clips_only_above_max_norm"] = '''
+BUGGY["clip_grad_norm"]["clips_only_above_max_norm"] = Misconception(
+    "The factor min(1, max_norm / (norm + eps)) applies to every norm, and it is already below 1 "
+    "when the norm equals max_norm; scaling only when the norm exceeds max_norm leaves that edge "
+    "unscaled.",
+    '''
 def clip_grad_norm(grads, max_norm, eps=1e-6):
     total_norm = float(np.sqrt(sum(np.sum(np.square(g, dtype=np.float64)) for g in grads.values())))
     if total_norm > max_norm:
         for g in grads.values():
             g *= max_norm / (total_norm + eps)
     return total_norm
-'''
+''',
+)
 # the norm summed in float64 and returned as a NumPy float64, which is a Python float: the
 # float32 type check must keep it
 CORRECT["clip_grad_norm"]["numpy_float64_norm"] = '''
