@@ -16,10 +16,15 @@ replaced: the ``value`` variants are therefore assembled by ``_value_cell`` from
 of the class that the notebook provides (kept verbatim) and the student's methods.
 """
 
+from dlcourse.grader.variants import Misconception
+
 BUGGY: dict[str, dict[str, str]] = {
     "linear": {
         # dx = dout @ W: a shape error, or wrong values on the square-matrix cases
-        "dx_without_transpose": '''
+        "dx_without_transpose": Misconception(
+            "The input gradient has x's shape (N, D): going backwards through x @ W multiplies "
+            "dout by the transpose of W, which maps the M outputs back to the D inputs.",
+            '''
 def linear_forward(x, W, b):
     return x @ W + b, (x, W)
 
@@ -31,8 +36,12 @@ def linear_backward(dout, cache, need_dx=True):
     db = dout.sum(axis=0)
     return dx, dW, db
 ''',
+        ),
         # dW = dout.T @ x has the shape of W.T: a shape error, or wrong values on square cases
-        "transposed_weight_gradient": '''
+        "transposed_weight_gradient": Misconception(
+            "dW has W's shape (D, M): entry (d, m) sums x[n, d] * dout[n, m] over the batch, "
+            "which is x transposed times dout, not dout transposed times x.",
+            '''
 def linear_forward(x, W, b):
     return x @ W + b, (x, W)
 
@@ -44,8 +53,12 @@ def linear_backward(dout, cache, need_dx=True):
     db = dout.sum(axis=0)
     return dx, dW, db
 ''',
+        ),
         # db averaged over the batch: every case with N > 1
-        "bias_gradient_mean": '''
+        "bias_gradient_mean": Misconception(
+            "The bias is added to every sample, so its gradient sums dout over the batch; the "
+            "averaging over N is already in the loss's gradient.",
+            '''
 def linear_forward(x, W, b):
     return x @ W + b, (x, W)
 
@@ -57,8 +70,12 @@ def linear_backward(dout, cache, need_dx=True):
     db = dout.mean(axis=0)
     return dx, dW, db
 ''',
+        ),
         # db = dout[0], the first sample only: every case with N > 1
-        "bias_gradient_first_row": '''
+        "bias_gradient_first_row": Misconception(
+            "The bias is shared by all N samples, so every sample's upstream gradient contributes "
+            "to db: it sums dout over the batch axis, not just the first row.",
+            '''
 def linear_forward(x, W, b):
     out = np.dot(x, W) + b
     return out, (x, W)
@@ -71,8 +88,12 @@ def linear_backward(dout, cache, need_dx=True):
     db = dout[0]
     return dx, dW, db
 ''',
+        ),
         # need_dx ignored, dx returned instead of None: the need_dx=False cases
-        "ignores_need_dx": '''
+        "ignores_need_dx": Misconception(
+            "With need_dx=False the layer skips the input gradient and returns None in its place "
+            "(the first layer of a network does not need it).",
+            '''
 def linear_forward(x, W, b):
     return x @ W + b, (x, W)
 
@@ -84,8 +105,12 @@ def linear_backward(dout, cache, need_dx=True):
     db = dout.sum(axis=0)
     return dx, dW, db
 ''',
+        ),
         # dW and db divided by N again (the loss already did): every case with N > 1
-        "divides_by_batch_size": '''
+        "divides_by_batch_size": Misconception(
+            "A layer's backward pass only applies the chain rule: the 1/N of a mean loss is "
+            "already in dout, so dividing dW and db by N again scales them down twice.",
+            '''
 def linear_forward(x, W, b):
     return x @ W + b, (x, W)
 
@@ -98,10 +123,14 @@ def linear_backward(dout, cache, need_dx=True):
     db = dout.sum(axis=0) / n
     return dx, dW, db
 ''',
+        ),
     },
     "sigmoid_tanh_layers": {
         # exp(x) / (1 + exp(x)) is inf / inf = nan for x = 1000: the extreme inputs
-        "sigmoid_exp_ratio_overflows": '''
+        "sigmoid_exp_ratio_overflows": Misconception(
+            "exp(x) / (1 + exp(x)) overflows for large x (inf / inf = nan); a stable sigmoid "
+            "never exponentiates a large positive number.",
+            '''
 def sigmoid_forward(x):
     ex = np.exp(x)
     out = ex / (1 + ex)
@@ -120,8 +149,13 @@ def tanh_forward(x):
 def tanh_backward(dout, cache):
     return dout * (1 - cache**2)
 ''',
+        ),
         # sigmoid_backward applies the sigmoid to the cached output again: every case
-        "sigmoid_backward_cache_as_input": '''
+        "sigmoid_backward_cache_as_input": Misconception(
+            "The cache holds the sigmoid's output, not its input: the local gradient out * (1 - "
+            "out) uses it directly, and applying the sigmoid to it again evaluates the slope at "
+            "the wrong point.",
+            '''
 def sigmoid_forward(x):
     out = np.exp(-np.logaddexp(0, -x))
     return out, out
@@ -140,8 +174,13 @@ def tanh_forward(x):
 def tanh_backward(dout, cache):
     return dout * (1 - cache**2)
 ''',
+        ),
         # caches x, not the output (backward recomputes): the forward cases, every backward case
-        "sigmoid_caches_input": '''
+        "sigmoid_caches_input": Misconception(
+            "sigmoid_forward caches its output: the backward pass needs only out, since the "
+            "sigmoid's derivative is out * (1 - out), and other code relies on what the cache "
+            "holds.",
+            '''
 def sigmoid_forward(x):
     out = np.exp(-np.logaddexp(0, -x))
     return out, x
@@ -160,8 +199,12 @@ def tanh_forward(x):
 def tanh_backward(dout, cache):
     return dout * (1 - cache**2)
 ''',
+        ),
         # 1 - out instead of 1 - out**2: every tanh_backward case
-        "tanh_backward_forgot_square": '''
+        "tanh_backward_forgot_square": Misconception(
+            "tanh's derivative is 1 - tanh(x)**2: with the cached output out = tanh(x), the local "
+            "gradient squares it, and 1 - out is not the slope of tanh.",
+            '''
 def sigmoid_forward(x):
     out = np.exp(-np.logaddexp(0, -x))
     return out, out
@@ -179,8 +222,12 @@ def tanh_forward(x):
 def tanh_backward(dout, cache):
     return dout * (1 - cache)
 ''',
+        ),
         # tanh_backward applies tanh to the cached output again: every tanh_backward case
-        "tanh_backward_cache_as_input": '''
+        "tanh_backward_cache_as_input": Misconception(
+            "The cache already holds tanh(x), the layer's output: applying tanh to it again "
+            "evaluates the derivative at the wrong point.",
+            '''
 def sigmoid_forward(x):
     out = np.exp(-np.logaddexp(0, -x))
     return out, out
@@ -198,10 +245,14 @@ def tanh_forward(x):
 def tanh_backward(dout, cache):
     return dout * (1 - np.tanh(cache) ** 2)
 ''',
+        ),
     },
     "relu_layers": {
         # dout * out instead of the mask x > 0: every relu_backward case
-        "relu_backward_scales_by_output": '''
+        "relu_backward_scales_by_output": Misconception(
+            "ReLU's local gradient is a 0/1 mask (1 where x > 0): backward passes dout through "
+            "unchanged or zeroes it, while multiplying by the output max(x, 0) rescales it.",
+            '''
 def relu_forward(x):
     return np.maximum(x, 0), x
 
@@ -218,8 +269,12 @@ def leaky_relu_backward(dout, cache):
     x, alpha = cache
     return np.where(x > 0, dout, alpha * dout)
 ''',
+        ),
         # mask x >= 0, gradient 1 at the kink x = 0: the cases with exact zeros
-        "relu_mask_includes_zero": '''
+        "relu_mask_includes_zero": Misconception(
+            "ReLU's gradient at exactly 0 is 0 by convention: only a strictly positive input "
+            "passes the upstream gradient through.",
+            '''
 def relu_forward(x):
     return np.maximum(x, 0), x
 
@@ -236,8 +291,12 @@ def leaky_relu_backward(dout, cache):
     x, alpha = cache
     return np.where(x > 0, dout, alpha * dout)
 ''',
+        ),
         # zeroes the caller's dout in place: the inputs-unchanged check of every case
-        "relu_backward_modifies_dout": '''
+        "relu_backward_modifies_dout": Misconception(
+            "A backward pass must not modify dout in place: the upstream gradient belongs to the "
+            "caller, who may still use it, so the result goes in a new array.",
+            '''
 def relu_forward(x):
     return np.maximum(x, 0), x
 
@@ -255,8 +314,12 @@ def leaky_relu_backward(dout, cache):
     x, alpha = cache
     return np.where(x > 0, dout, alpha * dout)
 ''',
+        ),
         # ignores the cached alpha and uses 0.01: the leaky_relu_backward cases with alpha 0.2
-        "leaky_backward_hard_coded_alpha": '''
+        "leaky_backward_hard_coded_alpha": Misconception(
+            "The slope alpha is a parameter of the layer, stored in the cache by the forward "
+            "pass: the backward pass uses that alpha, not the default 0.01.",
+            '''
 def relu_forward(x):
     return np.maximum(x, 0), x
 
@@ -273,8 +336,12 @@ def leaky_relu_backward(dout, cache):
     x, _ = cache
     return np.where(x > 0, dout, 0.01 * dout)
 ''',
+        ),
         # dout unscaled at x = 0 (should be alpha * dout): the cases with exact zeros
-        "leaky_backward_one_at_zero": '''
+        "leaky_backward_one_at_zero": Misconception(
+            "Leaky ReLU's gradient at exactly x = 0 is alpha (x <= 0 is the leaky side): only "
+            "strictly positive inputs pass dout unscaled.",
+            '''
 def relu_forward(x):
     return np.maximum(x, 0), x
 
@@ -291,10 +358,14 @@ def leaky_relu_backward(dout, cache):
     x, alpha = cache
     return np.where(x >= 0, dout, alpha * dout)
 ''',
+        ),
     },
     "softmax_cross_entropy": {
         # no max shift, exp(1000) overflows: the huge-scores cases
-        "no_max_shift": '''
+        "no_max_shift": Misconception(
+            "Softmax is unchanged by subtracting a constant from every logit; subtracting the "
+            "row's maximum keeps exp from overflowing on large logits.",
+            '''
 def softmax_cross_entropy(scores, y):
     n = scores.shape[0]
     exp_scores = np.exp(scores)
@@ -304,8 +375,13 @@ def softmax_cross_entropy(scores, y):
     dscores[np.arange(n), y] -= 1
     return float(loss), dscores / n
 ''',
+        ),
         # log of a stable softmax: a probability that underflows to 0 gives inf (huge scores)
-        "log_of_stable_softmax": '''
+        "log_of_stable_softmax": Misconception(
+            "Even a stable softmax underflows for large score gaps: a probability of exactly 0 "
+            "makes the loss infinite. Log-probabilities are computed directly, as shifted scores "
+            "minus their log-sum-exp.",
+            '''
 def softmax_cross_entropy(scores, y):
     n = scores.shape[0]
     shifted = scores - scores.max(axis=1, keepdims=True)
@@ -315,8 +391,12 @@ def softmax_cross_entropy(scores, y):
     dscores[np.arange(n), y] -= 1
     return float(loss), dscores / n
 ''',
+        ),
         # dscores not divided by N: every case with N > 1
-        "gradient_not_divided_by_n": '''
+        "gradient_not_divided_by_n": Misconception(
+            "The loss is the mean over the N samples, so the gradient of each sample's term, "
+            "softmax minus one-hot, carries the factor 1/N.",
+            '''
 def softmax_cross_entropy(scores, y):
     n = scores.shape[0]
     shifted = scores - scores.max(axis=1, keepdims=True)
@@ -326,8 +406,12 @@ def softmax_cross_entropy(scores, y):
     dscores[np.arange(n), y] -= 1
     return float(loss), dscores
 ''',
+        ),
         # loss summed over the batch instead of averaged: every case with N > 1
-        "loss_summed": '''
+        "loss_summed": Misconception(
+            "The loss is the mean of the per-sample cross-entropies, not their sum; its gradient "
+            "(softmax - onehot) / N is that of the mean, and the two must match.",
+            '''
 def softmax_cross_entropy(scores, y):
     n = scores.shape[0]
     shifted = scores - scores.max(axis=1, keepdims=True)
@@ -337,8 +421,12 @@ def softmax_cross_entropy(scores, y):
     dscores[np.arange(n), y] -= 1
     return float(loss), dscores / n
 ''',
+        ),
         # shifts the caller's scores in place: the inputs-unchanged check of every case
-        "shifts_scores_in_place": '''
+        "shifts_scores_in_place": Misconception(
+            "The stabilising shift must not modify the caller's scores: `scores -= ...` changes "
+            "them in place, the shifted scores belong in a new array.",
+            '''
 def softmax_cross_entropy(scores, y):
     n = scores.shape[0]
     scores -= scores.max(axis=1, keepdims=True)
@@ -348,80 +436,126 @@ def softmax_cross_entropy(scores, y):
     dscores[np.arange(n), y] -= 1
     return float(loss), dscores / n
 ''',
+        ),
     },
     "mse_loss": {
         # divides by the number of rows, not of elements: the 2-D cases
-        "divides_by_rows": '''
+        "divides_by_rows": Misconception(
+            "The mean is over all elements, not only the N rows: for (N, D) predictions both the "
+            "loss and its gradient divide by N * D.",
+            '''
 def mse_loss(pred, target):
     diff = pred - target
     n = len(pred)
     return float(np.sum(diff**2) / n), 2 * diff / n
 ''',
+        ),
         # gradient without the factor 2: every case
-        "gradient_missing_factor_2": '''
+        "gradient_missing_factor_2": Misconception(
+            "The derivative of (pred - target)**2 brings down a factor 2 (the power rule), before "
+            "the mean divides by the number of elements.",
+            '''
 def mse_loss(pred, target):
     diff = pred - target
     return float(np.mean(diff**2)), diff / diff.size
 ''',
+        ),
         # gradient of the sum, not of the mean: every case with more than one element
-        "gradient_not_averaged": '''
+        "gradient_not_averaged": Misconception(
+            "The loss is a mean, so its gradient carries the factor 1 / (number of elements); 2 * "
+            "(pred - target) is the gradient of the sum.",
+            '''
 def mse_loss(pred, target):
     diff = pred - target
     return float(np.mean(diff**2)), 2 * diff
 ''',
+        ),
         # gradient written as 2 (target - pred): every case
-        "gradient_sign_flipped": '''
+        "gradient_sign_flipped": Misconception(
+            "The loss grows as pred moves away from target, so its gradient with respect to pred "
+            "points along pred - target; target - pred has the wrong sign.",
+            '''
 def mse_loss(pred, target):
     diff = target - pred
     return float(np.mean(diff**2)), 2 * diff / diff.size
 ''',
+        ),
         # the 1/2 convention of some textbooks, in the loss and the gradient: every case
-        "half_mse_convention": '''
+        "half_mse_convention": Misconception(
+            "This loss is the plain mean of the squared errors, like torch.nn.MSELoss(); the "
+            "textbook 1/2 factor is another convention that halves both the loss and its "
+            "gradient.",
+            '''
 def mse_loss(pred, target):
     diff = pred - target
     return 0.5 * float(np.mean(diff**2)), diff / diff.size
 ''',
+        ),
     },
     "binary_cross_entropy_with_logits": {
         # y - sigmoid(z) instead of sigmoid(z) - y: every case
-        "gradient_sign_flipped": '''
+        "gradient_sign_flipped": Misconception(
+            "The gradient with respect to z is (sigmoid(z) - y) / N: the loss grows with z when y "
+            "= 0, so the gradient is positive there, and y - sigmoid(z) points the wrong way.",
+            '''
 def binary_cross_entropy_with_logits(z, y):
     losses = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
     probs = np.exp(-np.logaddexp(0, -z))
     return float(np.mean(losses)), (y - probs) / len(z)
 ''',
+        ),
         # dz not divided by N: every case with N > 1
-        "gradient_not_divided_by_n": '''
+        "gradient_not_divided_by_n": Misconception(
+            "The loss averages over the N samples, so each sample's gradient sigmoid(z) - y is "
+            "divided by N.",
+            '''
 def binary_cross_entropy_with_logits(z, y):
     losses = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
     probs = np.exp(-np.logaddexp(0, -z))
     return float(np.mean(losses)), probs - y
 ''',
+        ),
         # sigmoid first, then log: log(0) = -inf for large |z| (|z| up to 1000, float32)
-        "log_of_naive_sigmoid": '''
+        "log_of_naive_sigmoid": Misconception(
+            "Taking the log of a computed sigmoid breaks for large |z|: the sigmoid rounds to "
+            "exactly 0 or 1 and the log is -inf. The loss is computed from the logits with a "
+            "stable softplus.",
+            '''
 def binary_cross_entropy_with_logits(z, y):
     p = 1 / (1 + np.exp(-z))
     loss = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
     return float(loss), (p - y) / len(z)
 ''',
+        ),
         # stable loss, but exp(z) / (1 + exp(z)) in dz: nan for z = 1000 (|z| up to 1000)
-        "gradient_sigmoid_overflows": '''
+        "gradient_sigmoid_overflows": Misconception(
+            "The gradient needs a stable sigmoid too: exp(z) / (1 + exp(z)) is inf / inf = nan "
+            "for large z.",
+            '''
 def binary_cross_entropy_with_logits(z, y):
     losses = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
     probs = np.exp(z) / (1 + np.exp(z))
     return float(np.mean(losses)), (probs - y) / len(z)
 ''',
+        ),
         # loss summed over the batch instead of averaged: every case with N > 1
-        "loss_summed": '''
+        "loss_summed": Misconception(
+            "The loss is the mean over the N samples, not their sum: it must match its gradient, "
+            "which divides by N.",
+            '''
 def binary_cross_entropy_with_logits(z, y):
     losses = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
     probs = np.exp(-np.logaddexp(0, -z))
     return float(np.sum(losses)), (probs - y) / len(z)
 ''',
+        ),
     },
     "numerical_gradient": {
         # one-sided difference (f(x + h) - f(x)) / h, an error of order h: every case
-        "one_sided_difference": '''
+        "one_sided_difference": Misconception(
+            "A one-sided difference (f(x + h) - f(x)) / h has an error of order h; the central "
+            "difference, using f(x + h) and f(x - h), is accurate to order h**2.",
+            '''
 def numerical_gradient(f, x, h=1e-5):
     grad = np.zeros(x.shape)
     fx = f(x)
@@ -436,8 +570,12 @@ def numerical_gradient(f, x, h=1e-5):
 def relative_error(a, b, eps=1e-12):
     return float(np.max(np.abs(a - b) / np.maximum(eps, np.abs(a) + np.abs(b))))
 ''',
+        ),
         # central difference divided by h instead of 2h: every case
-        "divides_by_h": '''
+        "divides_by_h": Misconception(
+            "The central difference spans from x - h to x + h, a distance of 2h, so the change in "
+            "f is divided by 2h, not h.",
+            '''
 def numerical_gradient(f, x, h=1e-5):
     grad = np.zeros(x.shape)
     for idx in np.ndindex(x.shape):
@@ -454,8 +592,12 @@ def numerical_gradient(f, x, h=1e-5):
 def relative_error(a, b, eps=1e-12):
     return float(np.max(np.abs(a - b) / np.maximum(eps, np.abs(a) + np.abs(b))))
 ''',
+        ),
         # never restores x (left shifted by -h): the inputs-unchanged check of every case
-        "forgets_to_restore_x": '''
+        "forgets_to_restore_x": Misconception(
+            "Each perturbed entry must get its original value back after f is evaluated: "
+            "otherwise later entries see a shifted x and the caller's x is left modified.",
+            '''
 def numerical_gradient(f, x, h=1e-5):
     grad = np.zeros(x.shape)
     for idx in np.ndindex(x.shape):
@@ -471,8 +613,12 @@ def numerical_gradient(f, x, h=1e-5):
 def relative_error(a, b, eps=1e-12):
     return float(np.max(np.abs(a - b) / np.maximum(eps, np.abs(a) + np.abs(b))))
 ''',
+        ),
         # perturbs x[i], a whole row of a 2-D x: the 2-D and 3-D cases (an error for 0-d x)
-        "perturbs_whole_rows": '''
+        "perturbs_whole_rows": Misconception(
+            "The gradient has one partial derivative per entry: perturb a single element at a "
+            "time, over every index of an array of any shape, not a whole row at once.",
+            '''
 def numerical_gradient(f, x, h=1e-5):
     grad = np.zeros(x.shape)
     for i in range(len(x)):
@@ -489,8 +635,12 @@ def numerical_gradient(f, x, h=1e-5):
 def relative_error(a, b, eps=1e-12):
     return float(np.max(np.abs(a - b) / np.maximum(eps, np.abs(a) + np.abs(b))))
 ''',
+        ),
         # relative_error without abs in the denominator: the cases with flipped signs
-        "relative_error_signed_denominator": '''
+        "relative_error_signed_denominator": Misconception(
+            "The denominator is |a| + |b|: without the absolute values, entries of opposite signs "
+            "make it small or negative and the relative error meaningless.",
+            '''
 def numerical_gradient(f, x, h=1e-5):
     grad = np.zeros(x.shape)
     for idx in np.ndindex(x.shape):
@@ -507,8 +657,12 @@ def numerical_gradient(f, x, h=1e-5):
 def relative_error(a, b, eps=1e-12):
     return float(np.max(np.abs(a - b) / np.maximum(eps, a + b)))
 ''',
+        ),
         # relative_error averages instead of taking the worst entry: every random case
-        "relative_error_mean": '''
+        "relative_error_mean": Misconception(
+            "The relative error reports the worst entry (the maximum), so that one wrong gradient "
+            "entry is not hidden by averaging it with many good ones.",
+            '''
 def numerical_gradient(f, x, h=1e-5):
     grad = np.zeros(x.shape)
     for idx in np.ndindex(x.shape):
@@ -525,10 +679,15 @@ def numerical_gradient(f, x, h=1e-5):
 def relative_error(a, b, eps=1e-12):
     return float(np.mean(np.abs(a - b) / np.maximum(eps, np.abs(a) + np.abs(b))))
 ''',
+        ),
     },
     "mlp_loss": {
         # calls linear_forward / linear_backward directly: the "different linear layer" case
-        "ignores_linear_argument": '''
+        "ignores_linear_argument": Misconception(
+            "The layers come from the `linear` argument, a (forward, backward) pair: calling "
+            "linear_forward and linear_backward directly ignores a different layer that the "
+            "caller passes in.",
+            '''
 def mlp_loss(params, X, y=None, reg=0.0, *, activation=(relu_forward, relu_backward),
              linear=(linear_forward, linear_backward), loss=softmax_cross_entropy):
     act_forward, act_backward = activation
@@ -554,8 +713,12 @@ def mlp_loss(params, X, y=None, reg=0.0, *, activation=(relu_forward, relu_backw
         grads[f"W{layer}"], grads[f"b{layer}"] = dW + reg * W, db
     return total, grads
 ''',
+        ),
         # biases regularized too: every case with reg > 0
-        "regularizes_biases": '''
+        "regularizes_biases": Misconception(
+            "The L2 penalty applies to the weights only: the biases are not regularized, neither "
+            "in the loss nor in their gradients.",
+            '''
 def mlp_loss(params, X, y=None, reg=0.0, *, activation=(relu_forward, relu_backward),
              linear=(linear_forward, linear_backward), loss=softmax_cross_entropy):
     act_forward, act_backward = activation
@@ -583,8 +746,12 @@ def mlp_loss(params, X, y=None, reg=0.0, *, activation=(relu_forward, relu_backw
         grads[f"b{l}"] = db + reg * params[f"b{l}"]
     return float(data_loss + penalty), grads
 ''',
+        ),
         # penalty reg * sum(W**2) without the 1/2, gradient reg * W: every case with reg > 0
-        "penalty_without_half": '''
+        "penalty_without_half": Misconception(
+            "The penalty is reg / 2 times the sum of squared weights, whose gradient is reg * W: "
+            "without the 1/2 the loss is too large and no longer matches its gradient.",
+            '''
 def mlp_loss(params, X, y=None, reg=0.0, *, activation=(relu_forward, relu_backward),
              linear=(linear_forward, linear_backward), loss=softmax_cross_entropy):
     act_forward, act_backward = activation
@@ -612,8 +779,12 @@ def mlp_loss(params, X, y=None, reg=0.0, *, activation=(relu_forward, relu_backw
         grads[f"b{l}"] = db
     return float(data_loss + penalty), grads
 ''',
+        ),
         # reg added to the loss but not to dW: every case with reg > 0
-        "forgets_reg_in_gradient": '''
+        "forgets_reg_in_gradient": Misconception(
+            "The gradients are those of the total loss: the L2 penalty reg / 2 * sum(W**2) adds "
+            "reg * W to each weight's gradient, not only to the loss.",
+            '''
 def mlp_loss(params, X, y=None, reg=0.0, *, activation=(relu_forward, relu_backward),
              linear=(linear_forward, linear_backward), loss=softmax_cross_entropy):
     act_forward, act_backward = activation
@@ -641,8 +812,12 @@ def mlp_loss(params, X, y=None, reg=0.0, *, activation=(relu_forward, relu_backw
         grads[f"b{l}"] = db
     return float(data_loss + penalty), grads
 ''',
+        ),
         # activation after the last layer too (hidden by the visible identity): every case
-        "activation_after_last_layer": '''
+        "activation_after_last_layer": Misconception(
+            "The activation follows every linear layer except the last: the last layer returns "
+            "the raw scores that the loss consumes.",
+            '''
 def mlp_loss(params, X, y=None, reg=0.0, *, activation=(relu_forward, relu_backward),
              linear=(linear_forward, linear_backward), loss=softmax_cross_entropy):
     act_forward, act_backward = activation
@@ -667,8 +842,12 @@ def mlp_loss(params, X, y=None, reg=0.0, *, activation=(relu_forward, relu_backw
         grads[f"b{l}"] = db
     return float(data_loss + penalty), grads
 ''',
+        ),
         # ignores `activation`, calls relu_forward/relu_backward itself: the tanh cases
-        "calls_relu_directly": '''
+        "calls_relu_directly": Misconception(
+            "The activation comes from the `activation` argument, a (forward, backward) pair: "
+            "calling relu directly ignores the one the caller passes, such as tanh.",
+            '''
 def mlp_loss(params, X, y=None, reg=0.0, *, activation=(relu_forward, relu_backward),
              linear=(linear_forward, linear_backward), loss=softmax_cross_entropy):
     lin_forward, lin_backward = linear
@@ -695,8 +874,12 @@ def mlp_loss(params, X, y=None, reg=0.0, *, activation=(relu_forward, relu_backw
         grads[f"b{l}"] = db
     return float(data_loss + penalty), grads
 ''',
+        ),
         # softmax probabilities instead of the scores for y=None: the y=None cases
-        "returns_probabilities": '''
+        "returns_probabilities": Misconception(
+            "With y=None the network returns the scores of its last layer, not probabilities: the "
+            "softmax belongs to the loss, not to the network.",
+            '''
 def mlp_loss(params, X, y=None, reg=0.0, *, activation=(relu_forward, relu_backward),
              linear=(linear_forward, linear_backward), loss=softmax_cross_entropy):
     act_forward, act_backward = activation
@@ -725,8 +908,12 @@ def mlp_loss(params, X, y=None, reg=0.0, *, activation=(relu_forward, relu_backw
         grads[f"b{l}"] = db
     return float(data_loss + penalty), grads
 ''',
+        ),
         # written for exactly two layers, the visible test's depth: the depth 1, 3, 4 cases
-        "two_layers_hard_coded": '''
+        "two_layers_hard_coded": Misconception(
+            "The network has L layers, one per (W, b) pair in params: forward and backward passes "
+            "go through all of them rather than assuming two.",
+            '''
 def mlp_loss(params, X, y=None, reg=0.0, *, activation=(relu_forward, relu_backward),
              linear=(linear_forward, linear_backward), loss=softmax_cross_entropy):
     act_forward, act_backward = activation
@@ -745,10 +932,14 @@ def mlp_loss(params, X, y=None, reg=0.0, *, activation=(relu_forward, relu_backw
     grads = {"W1": dW1 + reg * W1, "b1": db1, "W2": dW2 + reg * W2, "b2": db2}
     return float(total), grads
 ''',
+        ),
     },
     "sgd_epoch": {
         # batches in stored order, `order` ignored: every case
-        "ignores_order": '''
+        "ignores_order": Misconception(
+            "`order` is the permutation to visit the samples in: the batches are consecutive "
+            "slices of order, not of the stored data.",
+            '''
 def sgd_epoch(params, X, y, loss_fn, lr, batch_size, order):
     losses = []
     for start in range(0, len(X), batch_size):
@@ -759,8 +950,12 @@ def sgd_epoch(params, X, y, loss_fn, lr, batch_size, order):
             params[name] -= lr * grads[name]
     return np.array(losses)
 ''',
+        ),
         # N // B batches, the last partial one dropped: the cases where B does not divide N
-        "drops_last_partial_batch": '''
+        "drops_last_partial_batch": Misconception(
+            "When the batch size does not divide N, the remaining samples form a last, smaller "
+            "batch: every sample is used once per epoch.",
+            '''
 def sgd_epoch(params, X, y, loss_fn, lr, batch_size, order):
     n_batches = len(order) // batch_size
     losses = np.zeros(n_batches)
@@ -771,8 +966,12 @@ def sgd_epoch(params, X, y, loss_fn, lr, batch_size, order):
             params[name] -= lr * grads[name]
     return losses
 ''',
+        ),
         # `params = {...}` rebinds the local name, the caller's dict is not updated: every case
-        "rebinds_params_locally": '''
+        "rebinds_params_locally": Misconception(
+            "Assigning a new dict to `params` only rebinds the local name, the caller's dict is "
+            "unchanged: SGD updates the caller's parameter arrays in place.",
+            '''
 def sgd_epoch(params, X, y, loss_fn, lr, batch_size, order):
     losses = []
     for start in range(0, len(order), batch_size):
@@ -782,8 +981,12 @@ def sgd_epoch(params, X, y, loss_fn, lr, batch_size, order):
         params = {name: params[name] - lr * grads[name] for name in params}
     return np.array(losses)
 ''',
+        ),
         # loss recorded after the update (a second loss_fn call): every case
-        "loss_after_update": '''
+        "loss_after_update": Misconception(
+            "Each batch's loss is the one computed before that batch's update, by the same "
+            "loss_fn call that gives the gradients.",
+            '''
 def sgd_epoch(params, X, y, loss_fn, lr, batch_size, order):
     losses = []
     for start in range(0, len(order), batch_size):
@@ -795,8 +998,12 @@ def sgd_epoch(params, X, y, loss_fn, lr, batch_size, order):
         losses.append(loss)
     return np.array(losses)
 ''',
+        ),
         # ceil(N / B) balanced batches (N = 10, B = 4: 4, 3, 3, not 4, 4, 2): B not dividing N
-        "array_split_balanced_batches": '''
+        "array_split_balanced_batches": Misconception(
+            "The batches are order[0:B], order[B:2B], ...: all of B samples except a possibly "
+            "smaller last one; balancing their sizes changes which samples go together.",
+            '''
 def sgd_epoch(params, X, y, loss_fn, lr, batch_size, order):
     n_batches = int(np.ceil(len(order) / batch_size))
     losses = []
@@ -807,6 +1014,7 @@ def sgd_epoch(params, X, y, loss_fn, lr, batch_size, order):
             params[name] -= lr * grads[name]
     return np.array(losses)
 ''',
+        ),
     },
     # "value" is filled in below, once _value_cell is defined
 }
@@ -1300,14 +1508,25 @@ def _value_cell(**methods: str) -> str:
 
 BUGGY["value"] = {
     # `=` instead of `+=`: a value used twice keeps one contribution (polynomial, reuse)
-    "assigns_instead_of_accumulating": _value_cell().replace(".grad += ", ".grad = "),
+    "assigns_instead_of_accumulating": Misconception(
+        "A node used several times gets a gradient contribution from each use (the multivariable "
+        "chain rule), so each _backward adds to .grad instead of overwriting it.",
+        _value_cell().replace(".grad += ", ".grad = "),
+    ),
     # relu's gradient passed at exactly 0 (mask >= 0): "relu at exactly 0" cases
-    "relu_mask_at_zero": _value_cell().replace(
-        "(self.data > 0) * out.grad", "(self.data >= 0) * out.grad"
+    "relu_mask_at_zero": Misconception(
+        "ReLU's gradient at exactly 0 is 0 by convention: only a strictly positive input passes "
+        "the upstream gradient through.",
+        _value_cell().replace(
+            "(self.data > 0) * out.grad", "(self.data >= 0) * out.grad"
+        ),
     ),
     # naive recursion from the output, no topological order: the reuse cases
-    "naive_recursion": _value_cell(
-        backward='''
+    "naive_recursion": Misconception(
+        "A node's _backward may run only once its own grad is complete, after every node that "
+        "uses it: plain recursion from the output runs shared nodes too early and more than once.",
+        _value_cell(
+            backward='''
     def backward(self) -> None:
         self.grad = 1.0
 
@@ -1318,10 +1537,14 @@ BUGGY["value"] = {
 
         propagate(self)
 '''
+        ),
     ),
     # visited set, but _backward in pre-order, not reverse topological: the reuse cases
-    "preorder_without_topological_sort": _value_cell(
-        backward='''
+    "preorder_without_topological_sort": Misconception(
+        "Visiting each node once is not enough: a node must run after every node that uses it "
+        "(reverse topological order), or a shared node propagates an incomplete grad.",
+        _value_cell(
+            backward='''
     def backward(self) -> None:
         self.grad = 1.0
         visited = set()
@@ -1336,10 +1559,14 @@ BUGGY["value"] = {
 
         propagate(self)
 '''
+        ),
     ),
     # power rule without the upstream gradient: polynomial, with_constants, two_layers
-    "pow_forgets_upstream_gradient": _value_cell(
-        pow='''
+    "pow_forgets_upstream_gradient": Misconception(
+        "The chain rule multiplies the local derivative exponent * x**(exponent - 1) by the "
+        "upstream gradient out.grad.",
+        _value_cell(
+            pow='''
     def __pow__(self, exponent: float) -> "Value":
         out = Value(self.data**exponent, (self,), f"**{exponent}")
 
@@ -1349,10 +1576,14 @@ BUGGY["value"] = {
         out._backward = _backward
         return out
 '''
+        ),
     ),
     # tanh derivative 1 - t instead of 1 - t**2: neuron, two_layers, deep_chain
-    "tanh_derivative_missing_square": _value_cell(
-        tanh='''
+    "tanh_derivative_missing_square": Misconception(
+        "The derivative of tanh is 1 - t**2 where t = tanh(a), the output squared: 1 - t is not "
+        "the slope of tanh.",
+        _value_cell(
+            tanh='''
     def tanh(self) -> "Value":
         t = float(np.tanh(self.data))
         out = Value(t, (self,), "tanh")
@@ -1363,10 +1594,14 @@ BUGGY["value"] = {
         out._backward = _backward
         return out
 '''
+        ),
     ),
     # relu gradient without the mask [a > 0]: relu_mix, two_layers (negative inputs)
-    "relu_gradient_without_mask": _value_cell(
-        relu='''
+    "relu_gradient_without_mask": Misconception(
+        "ReLU passes the gradient only where its input was positive: for a negative input the "
+        "output is the constant 0, so its gradient contribution is 0.",
+        _value_cell(
+            relu='''
     def relu(self) -> "Value":
         out = Value(max(self.data, 0.0), (self,), "relu")
 
@@ -1376,10 +1611,13 @@ BUGGY["value"] = {
         out._backward = _backward
         return out
 '''
+        ),
     ),
     # exp's derivative a * upstream instead of exp(a) * upstream: log_sum_exp, softplus
-    "exp_derivative_uses_input": _value_cell(
-        exp='''
+    "exp_derivative_uses_input": Misconception(
+        "The derivative of exp(a) is exp(a) itself, the node's output, not its input a.",
+        _value_cell(
+            exp='''
     def exp(self) -> "Value":
         out = Value(float(np.exp(self.data)), (self,), "exp")
 
@@ -1389,10 +1627,14 @@ BUGGY["value"] = {
         out._backward = _backward
         return out
 '''
+        ),
     ),
     # backward() never seeds the output's grad with 1, every gradient stays 0: every case
-    "backward_does_not_seed_one": _value_cell(
-        backward='''
+    "backward_does_not_seed_one": Misconception(
+        "Backpropagation starts from d(output)/d(output) = 1: unless the output's grad is set to "
+        "1, every gradient is a product with 0.",
+        _value_cell(
+            backward='''
     def backward(self) -> None:
         topo, visited = [], set()
 
@@ -1407,6 +1649,7 @@ BUGGY["value"] = {
         for node in reversed(topo):
             node._backward()
 '''
+        ),
     ),
 }
 
@@ -1526,7 +1769,10 @@ CORRECT["value"] = {
 # Issue 17: every documented argument is exercised with a non-default value; these bugs
 # ignore one and kept full marks before.
 # relative_error's eps is ignored (the floor stays 1e-12): wrong on the hidden eps=1e-2 case
-BUGGY['numerical_gradient']['relative_error_ignores_eps'] = '''
+BUGGY['numerical_gradient']['relative_error_ignores_eps'] = Misconception(
+    "`eps`, the floor of the denominator, is a parameter: the value passed in must be used, 1e-12 "
+    "is only its default.",
+    '''
 def numerical_gradient(f, x: np.ndarray, h: float = 1e-5) -> np.ndarray:
     """Central-difference gradient of a scalar function f at x.
 
@@ -1563,12 +1809,17 @@ def relative_error(a: np.ndarray, b: np.ndarray, eps: float = 1e-12) -> float:
         the relative error, a float in [0, 1].
     """
     return float(np.max(np.abs(a - b) / np.maximum(1e-12, np.abs(a) + np.abs(b))))
-'''
+''',
+)
 
 
 # Issue 17: "any shape" includes a 0-d array. np.atleast_1d (added so that boolean masks
 # "work on scalars") returns shape (1,) for it: the hidden "0-d array" cases.
-BUGGY["sigmoid_tanh_layers"]["sigmoid_atleast_1d_masks"] = '''
+BUGGY["sigmoid_tanh_layers"]["sigmoid_atleast_1d_masks"] = Misconception(
+    "\"Any shape\" includes a 0-d array: `np.atleast_1d` turns it into shape (1,), so the output "
+    "no longer has the input's shape. An elementwise layer must return exactly the shape it was "
+    "given.",
+    '''
 def sigmoid_forward(x):
     x = np.atleast_1d(x)
     out = np.empty(x.shape)
@@ -1590,8 +1841,13 @@ def tanh_forward(x):
 
 def tanh_backward(dout, cache):
     return dout * (1 - cache**2)
-'''
-BUGGY["relu_layers"]["atleast_1d_masks"] = '''
+''',
+)
+BUGGY["relu_layers"]["atleast_1d_masks"] = Misconception(
+    "\"Any shape\" includes a 0-d array: `np.atleast_1d` turns it into shape (1,), so the output "
+    "no longer has the input's shape. An elementwise layer must return exactly the shape it was "
+    "given.",
+    '''
 def relu_forward(x):
     out = np.atleast_1d(x).copy()
     out[out < 0] = 0
@@ -1611,11 +1867,15 @@ def leaky_relu_forward(x, alpha=0.01):
 def leaky_relu_backward(dout, cache):
     x, alpha = cache
     return np.where(x > 0, dout, alpha * dout)
-'''
+''',
+)
 
 # Issue 17: networks of 10 or more layers. Sorted names put "W10" before "W2": a shape error
 # or wrong values on the hidden depth-11 case (up to 9 layers, sorted order is layer order).
-BUGGY["mlp_loss"]["sorted_parameter_names"] = '''
+BUGGY["mlp_loss"]["sorted_parameter_names"] = Misconception(
+    "Names sorted as strings put \"W10\" before \"W2\": the layers are ordered by their number, "
+    "which string order only matches up to 9 layers.",
+    '''
 def mlp_loss(params, X, y=None, reg=0.0, *, activation=(relu_forward, relu_backward),
              linear=(linear_forward, linear_backward), loss=softmax_cross_entropy):
     act_forward, act_backward = activation
@@ -1646,11 +1906,15 @@ def mlp_loss(params, X, y=None, reg=0.0, *, activation=(relu_forward, relu_backw
         penalty += 0.5 * reg * np.sum(W * W)
         grads[w_name], grads[b_name] = dW + reg * W, db
     return float(data_loss + penalty), grads
-'''
+''',
+)
 # The order of the dict's keys is not part of the contract (only their names are): reading
 # the values as pairs W, b, W, b, ... fails on the hidden case whose dict lists the weights
 # first.
-BUGGY["mlp_loss"]["parameters_by_dict_order"] = '''
+BUGGY["mlp_loss"]["parameters_by_dict_order"] = Misconception(
+    "The order of a dict's keys is not part of the contract, only the names W1, b1, W2, ... are: "
+    "each weight belongs with its bias by layer number, not by position.",
+    '''
 def mlp_loss(params, X, y=None, reg=0.0, *, activation=(relu_forward, relu_backward),
              linear=(linear_forward, linear_backward), loss=softmax_cross_entropy):
     act_forward, act_backward = activation
@@ -1680,11 +1944,15 @@ def mlp_loss(params, X, y=None, reg=0.0, *, activation=(relu_forward, relu_backw
         penalty += 0.5 * reg * np.sum(W * W)
         grads[w_name], grads[b_name] = dW + reg * W, db
     return float(data_loss + penalty), grads
-'''
+''',
+)
 
 # Issue 17: targets of shape (N, 1) or (N, k) ("y: (N, ...) training targets"). np.take
 # without an axis flattens y: the hidden "least squares, (N, k) targets" cases.
-BUGGY["sgd_epoch"]["np_take_flattens_targets"] = '''
+BUGGY["sgd_epoch"]["np_take_flattens_targets"] = Misconception(
+    "`np.take` without an axis flattens the array first: for (N, k) targets the batch loses its "
+    "rows. Samples are selected along axis 0, for y as for X.",
+    '''
 def sgd_epoch(params, X, y, loss_fn, lr, batch_size, order):
     losses = []
     for start in range(0, len(order), batch_size):
@@ -1694,7 +1962,8 @@ def sgd_epoch(params, X, y, loss_fn, lr, batch_size, order):
         for name in params:
             params[name] -= lr * grads[name]
     return np.array(losses)
-'''
+''',
+)
 # correct: the layers in the order of their numbers, whatever the dict's order
 CORRECT["mlp_loss"]["numeric_sort_of_names"] = '''
 def mlp_loss(params, X, y=None, reg=0.0, *, activation=(relu_forward, relu_backward),
