@@ -323,6 +323,14 @@ class Prover:
                     failed[grade_id] = verdict.message
         return failed, probed
 
+    def outcomes(self, cells: Mapping[str, str], grade_id: str) -> list[Outcome]:
+        """Every outcome of test cell ``grade_id``'s calls for a submission whose answer cells
+        ``cells`` replace the reference's (all of them: the replay is not consulted)."""
+        with self.workspace.inside():
+            namespace, _ = self.workspace.namespace(cells)
+            with contextlib.closing(self._probe(grade_id, namespace)) as probe:
+                return list(probe)
+
 
 @contextlib.contextmanager
 def open_prover(root: Path, assignment: str) -> Iterator[Prover]:

@@ -1,0 +1,99 @@
+"""Diagnosis by outcomes: a student's function that behaves like a known bug is named."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_grading import ASSIGNMENTS
+
+from dlcourse.grader.diagnose import diagnose, matches, same_value, self_consistency
+from dlcourse.grader.prove import open_prover
+from dlcourse.grader.replay import Outcome
+from dlcourse.grader.variants import default_variants_file, load_variants
+
+from harness import REPO
+
+
+def _ok(result, after=((), {})):
+    return Outcome(result=result, args_after=list(after))
+
+
+def test_values_match_within_the_checks_tolerance_and_dtype():
+    x = np.array([1.0, 2.0])
+    assert same_value(x, x + 1e-12)
+    assert not same_value(x, x + 1e-3)
+    x32 = x.astype(np.float32)
+    assert same_value(x32, x32 * (1 + 1e-5))  # float32: a looser tolerance
+    assert not same_value(x, x[:1])
+    assert same_value({"a": (x, 2)}, {"a": (x, 2.0)})
+    assert not same_value({"a": x}, {"b": x})
+    assert not same_value(np.array([True]), np.array([1.0]))
+    assert not same_value(np.array([1, 0]), np.array([1.0, 0.0]))  # labels as floats
+    assert not same_value(x, x32)  # the same values in another precision
+
+
+def test_a_variant_matches_every_answered_call_or_none():
+    a, b = np.array([1.0]), np.array([2.0])
+    student = [_ok(a), _ok(b)]
+    assert matches(student, [_ok(a), _ok(b)])
+    assert matches(student, [_ok(a), _ok(b), _ok(a)])  # the student stopped early
+    assert not matches(student, [_ok(a), _ok(a)])
+    assert not matches(student, [_ok(a)])
+    assert not matches([], [_ok(a)])
+
+
+def test_errors_match_by_kind_and_an_error_alone_is_no_diagnosis():
+    raised = Outcome(error="f raised ValueError: shapes (2,) and (3,) not aligned")
+    other = Outcome(error="f raised ValueError: another message")
+    index = Outcome(error="f raised IndexError: out of range")
+    a = np.array([1.0])
+    assert matches([_ok(a), raised], [_ok(a), other])
+    assert not matches([_ok(a), raised], [_ok(a), index])
+    assert not matches([raised], [other])  # nothing but errors: e.g. not written yet
+    assert not matches([Outcome(error="f is not implemented yet")], [_ok(a)])
+
+
+def test_in_place_changes_are_part_of_the_behaviour():
+    params_after = [({"w": np.array([0.9])}, {}), {}]
+    other_after = [({"w": np.array([0.5])}, {}), {}]
+    student = [Outcome(result=None, args_after=params_after)]
+    assert matches(student, [Outcome(result=None, args_after=params_after)])
+    assert not matches(student, [Outcome(result=None, args_after=other_after)])
+
+
+def test_only_failed_cells_are_diagnosed_and_ties_show_all():
+    a, b = np.array([1.0]), np.array([2.0])
+    student = {"test_f": [_ok(a)], "test_g": [_ok(b)]}
+    variants = {
+        "forgets_bias": {"test_f": [_ok(a)], "test_g": [_ok(b)]},
+        "same_as_forgets_bias": {"test_f": [_ok(a)]},
+        "other": {"test_f": [_ok(b)]},
+    }
+    assert diagnose(student, variants, ["test_f"]) == {
+        "test_f": ["forgets_bias", "same_as_forgets_bias"]
+    }
+    assert diagnose(student, variants, []) == {}
+
+
+def test_an_alias_is_part_of_the_behaviour():
+    a = np.array([1.0])
+    alias = {"aliases": {frozenset({("a", 1, "w"), ("a", 2, "velocity", "w")})}}
+    assert not matches([_ok(a)], [Outcome(result=a, args_after=[(), {}], memory=alias)])
+    assert matches([Outcome(result=a, args_after=[(), {}], memory=alias)],
+                   [Outcome(result=a, args_after=[(), {}], memory=alias)])  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_known_bug_names_itself_and_no_correct_answer_is_diagnosed(assignment):
+    """Issue 18's self-consistency: each buggy variant's outcomes on its exercise's test cell
+    diagnose it as itself (unless it raises on every call: nothing to match), and neither
+    the reference nor a correct variant matches any bug. Bugs that no input tells apart are
+    allowed; their hints must then be read together (see Consistency.alike)."""
+    with open_prover(REPO, assignment) as prover:
+        path = default_variants_file(REPO, assignment)
+        loaded = load_variants(path, prover.graded.function_names)
+        found = self_consistency(prover, loaded.variants)
+    assert found.false == [], "correct answers diagnosed as bugs"
+    assert found.not_itself == [], "bugs that do not match their own outcomes"
+    assert found.diagnosed_as_itself + len(found.only_errors) == found.buggy > 0
