@@ -97,3 +97,19 @@ def test_every_known_bug_names_itself_and_no_correct_answer_is_diagnosed(assignm
     assert found.false == [], "correct answers diagnosed as bugs"
     assert found.not_itself == [], "bugs that do not match their own outcomes"
     assert found.diagnosed_as_itself + len(found.only_errors) == found.buggy > 0
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_known_bug_has_a_hint_for_the_student(assignment):
+    """The misconception library: each buggy variant carries what the student got wrong, in
+    words for the student (never the grader's vocabulary)."""
+    from test_grading import _variants_module
+
+    module = _variants_module(assignment)
+    for exercise, bugs in module.BUGGY.items():
+        for name, bug in bugs.items():
+            hint = getattr(bug, "hint", "")
+            assert hint.strip(), f"{exercise}/{name} has no hint"
+            assert len(hint) <= 300, f"{exercise}/{name}: a hint of {len(hint)} characters"
+            for word in ("hidden", "variant", "grader"):
+                assert word not in hint.lower(), f"{exercise}/{name}: the hint says {word!r}"
