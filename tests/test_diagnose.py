@@ -111,5 +111,5 @@ def test_every_known_bug_has_a_hint_for_the_student(assignment):
             hint = getattr(bug, "hint", "")
             assert hint.strip(), f"{exercise}/{name} has no hint"
             assert len(hint) <= 300, f"{exercise}/{name}: a hint of {len(hint)} characters"
-            for word in ("hidden", "variant", "grader"):
+            for word in ("hidden test", "hidden input", "variant", "grader"):
                 assert word not in hint.lower(), f"{exercise}/{name}: the hint says {word!r}"
