@@ -51,13 +51,14 @@ class GradedSubmission:
         return "\n".join(lines)
 
 
-def scratch_course(root: Path, *, seed: int = 1) -> Path:
+def scratch_course(root: Path, *, seed: int = 1, known_bugs: bool = False) -> Path:
     """A course to grade in: this repository's nbgrader config, course, release and solutions
     copied under ``root`` (made if missing), with a fixed class secret seed (seed 1, under
-    which the variants are proven) so that grading it is repeatable."""
+    which the variants are proven) so that grading it is repeatable. ``known_bugs``: also
+    ``tests/variants``, so that grading names known mistakes (it costs a few seconds)."""
     root.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "nbgrader_config.py", root)
-    for folder in ("course", "release", "solutions"):
+    for folder in ("course", "release", "solutions", *(["tests/variants"] * known_bugs)):
         shutil.copytree(REPO / folder, root / folder)
     (root / "gradebook.secret").write_text(f"{seed}\n")
     return root

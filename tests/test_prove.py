@@ -231,6 +231,11 @@ def test_a_misconception_is_a_source_with_its_hint(tmp_path):
 
     bug = Misconception("Adam's moments start at 0.", "def f(x):\n    return x\n")
     assert bug == "def f(x):\n    return x\n" and bug.hint.startswith("Adam")
+    import copy
+    import pickle
+
+    for again in (copy.deepcopy(bug), pickle.loads(pickle.dumps(bug))):
+        assert again == bug and again.hint == bug.hint
     path = tmp_path / "v.py"
     path.write_text(
         "from dlcourse.grader.variants import Misconception\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import html as html_module
 import json
 import random
 import zipfile
@@ -34,15 +35,16 @@ GRADE_ARGS = ["--jobs", "2", "--cell-seconds", "10", "--wall-seconds", "120",
               "--memory-mb", "1024", "--max-processes", "64"]  # fmt: skip
 
 
-def _class_of_30() -> dict[str, tuple[bytes, set[str]]]:
-    """Students with a random mix of realistic bugs; student -> (notebook, exercises bugged)."""
+def _class_of_30() -> dict[str, tuple[bytes, dict[str, str]]]:
+    """Students with a random mix of realistic bugs; student -> (notebook, exercise -> the
+    bug's name)."""
     bugs = _variants_module(ASSIGNMENT).BUGGY
     rng = random.Random(30)
     students = {}
     for i in range(CLASS_SIZE):
         chosen = {ex: rng.choice(sorted(b)) for ex, b in bugs.items() if rng.random() < 0.25}
         nb = _reference(**{ex: bugs[ex][name] for ex, name in chosen.items()})
-        students[f"class{i:02d}"] = (nbformat.writes(nb).encode(), set(chosen))
+        students[f"class{i:02d}"] = (nbformat.writes(nb).encode(), chosen)
     return students
 
 
@@ -52,7 +54,7 @@ def _sha(path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    root = scratch_course(tmp_path_factory.mktemp("course"))
+    root = scratch_course(tmp_path_factory.mktemp("course"), known_bugs=True)
     submissions = {case.name: case.build() for case in CASES}
     klass = _class_of_30()
     submissions.update({s: nb for s, (nb, _) in klass.items()})
@@ -202,3 +204,44 @@ def test_the_class_is_graded_under_its_own_secret_seed(graded):
     assert seed == 1
     inputs = {r["inputs"] for r in graded["results"].values() if r["status"] != "ungradable"}
     assert inputs == {seed_fingerprint(seed)}
+
+
+def test_known_mistakes_are_named_in_the_result_the_csv_and_the_feedback(graded):
+    """Issue 18: a student whose function behaves like a known bug is told which mistake it
+    looks like; no exercise with full marks is ever diagnosed."""
+    from dlcourse.grader.prove import exercise_test_cell
+
+    bugs = _variants_module(ASSIGNMENT).BUGGY
+    named = wrong = 0
+    for student, (_, chosen) in graded["class"].items():
+        result = graded["results"][student]
+        for cell in result["diagnoses"]:
+            assert result["scores"][cell] < result["max_scores"][cell], (student, cell)
+        for exercise, bug in chosen.items():
+            mistakes = result["diagnoses"].get(exercise_test_cell(exercise), [])
+            named += bug in mistakes
+            wrong += bool(mistakes) and bug not in mistakes
+    total = sum(len(chosen) for _, chosen in graded["class"].values())
+    print(f"class of {CLASS_SIZE}: {named} of {total} bugs named, {wrong} named wrongly")
+    assert wrong == 0 and named >= 0.8 * total, (named, wrong, total)
+    for result in graded["results"].values():
+        if result["status"] == "graded" and result["scores"] == result["max_scores"]:
+            assert not result["diagnoses"]
+    out = graded["root"] / "grading" / ASSIGNMENT
+    listed = {row["student_id"] for row in csv.DictReader(open(out / "grades.csv"))}
+    rows = {
+        (r["student_id"], r["test"], r["mistake"])
+        for r in csv.DictReader(open(out / "diagnoses.csv"))
+    }
+    assert rows == {(s, test, mistake) for s in listed
+                    for test, mistakes in graded["results"][s]["diagnoses"].items()
+                    for mistake in mistakes}  # fmt: skip
+    student, exercise, bug = next(
+        (s, ex, bug)
+        for s, (_, chosen) in graded["class"].items()
+        for ex, bug in chosen.items()
+        if bug in graded["results"][s]["diagnoses"].get(exercise_test_cell(ex), [])
+    )
+    html = (graded["root"] / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    hint = bugs[exercise][bug].hint
+    assert "This looks like" in html and hint in html_module.unescape(html)

@@ -20,8 +20,23 @@ import numpy as np
 from dlcourse.grader.replay import Outcome
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from dlcourse.grader.prove import Prover
     from dlcourse.grader.variants import Variant
+
+
+@dataclass(frozen=True)
+class KnownBug:
+    """A known buggy variant as grading uses it: its name, its hint, and its outcomes on one
+    test cell's recorded calls."""
+
+    name: str
+    hint: str
+    outcomes: tuple[Outcome, ...]
+
+
+KnownBugs = dict[str, dict[str, KnownBug]]  # test cell -> variant name -> the bug
 
 # Like check_function's default tolerance, per array dtype (float32 results get a looser one).
 RTOL, ATOL = 1e-6, 1e-9
@@ -181,3 +196,56 @@ def self_consistency(prover: Prover, variants: Iterable[Variant]) -> Consistency
             if matches(reference, theirs)
         ]
     return found
+
+
+# --------------------------------------------------------------------------- grading
+def known_bugs(root: Path, assignment: str, seed: int = 0) -> KnownBugs:
+    """Every known bug of ``assignment`` (the course's ``tests/variants`` file, if any) with
+    its outcomes on its exercise's test cell, under the class's seed ``seed``: computed once
+    per grading run, in the grader's own process (the variants are the course's code)."""
+    from dlcourse.grader.prove import exercise_test_cell, open_prover
+    from dlcourse.grader.variants import default_variants_file, load_variants
+    from dlcourse.grading import hidden_test_seed
+
+    path = default_variants_file(root, assignment)
+    if not path.is_file():
+        return {}
+    found: KnownBugs = {}
+    with open_prover(root, assignment) as prover:
+        with hidden_test_seed(seed):
+            if seed != prover.graded.seed:
+                prover.graded.seed = seed
+                prover.record()
+        loaded = load_variants(path, prover.graded.function_names)
+        for variant in loaded.variants:
+            cell = exercise_test_cell(variant.exercise)
+            if variant.correct or cell not in prover.graded.tests:
+                continue
+            outcomes = tuple(prover.outcomes({variant.exercise: variant.source}, cell))
+            found.setdefault(cell, {})[variant.name] = KnownBug(
+                variant.name, variant.hint, outcomes
+            )
+    return found
+
+
+def name_mistakes(
+    student: Mapping[str, Sequence[Outcome]], known: KnownBugs, failed: Iterable[str]
+) -> dict[str, list[KnownBug]]:
+    """For each test cell the student failed, the known bugs their outcomes match."""
+    found: dict[str, list[KnownBug]] = {}
+    for cell in failed:
+        answered = student.get(cell, [])
+        bugs = [b for b in known.get(cell, {}).values() if matches(answered, b.outcomes)]
+        if bugs:
+            found[cell] = sorted(bugs, key=lambda b: b.name)
+    return found
+
+
+def feedback_text(bugs: Sequence[KnownBug]) -> str:
+    """What the student reads under an exercise their function got wrong like a known bug."""
+    hints = list(dict.fromkeys(b.hint for b in bugs if b.hint))
+    if not hints:
+        return ""
+    if len(hints) == 1:
+        return f"This looks like a known mistake: {hints[0]}"
+    return "This looks like one of these known mistakes:\n" + "\n".join(f"- {h}" for h in hints)

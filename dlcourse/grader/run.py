@@ -35,6 +35,7 @@ from tqdm.auto import tqdm
 
 from dlcourse.build import nbgrader_command
 from dlcourse.grader.assignment import GradedAssignment
+from dlcourse.grader.diagnose import KnownBugs, known_bugs
 from dlcourse.grader.prepare import MAX_NOTEBOOK_BYTES, UngradableError
 from dlcourse.grader.reasons import public_message, public_reason, write_log
 from dlcourse.grader.sandbox import Limits
@@ -149,16 +150,18 @@ def _read_notebook(folder: int, name: str) -> bytes:
 _ASSIGNMENT: GradedAssignment | None = None
 _SLOT = 0  # this worker's sandbox slot (its own uid and cgroups): one per worker process
 _PATHS: Paths | None = None
+_KNOWN: KnownBugs = {}
 
 
-def _init_worker(root: str, assignment: str, counter, seed: int) -> None:
-    global _ASSIGNMENT, _SLOT, _PATHS
+def _init_worker(root: str, assignment: str, counter, seed: int, known: KnownBugs) -> None:
+    global _ASSIGNMENT, _SLOT, _PATHS, _KNOWN
     with counter.get_lock():
         _SLOT = counter.value
         counter.value += 1
     os.environ["DLCOURSE_SOLUTIONS"] = str(Path(root) / "solutions")
     _PATHS = Paths(Path(root), assignment)
     _ASSIGNMENT = GradedAssignment.load(Path(root), assignment, seed=seed)
+    _KNOWN = known
 
 
 def _grade_one(student: str, limits: Limits) -> dict:
@@ -171,7 +174,7 @@ def _grade_one(student: str, limits: Limits) -> dict:
         data = paths.read(student)  # read again here: what is graded is what is hashed
         result = grade_submission(
             student, data, _ASSIGNMENT, paths.autograded, limits, _SLOT,
-            root=paths.root,
+            root=paths.root, known=_KNOWN,
         )  # fmt: skip
     except UngradableError as exc:
         reason = public_reason(str(exc), paths.root)
@@ -248,8 +251,13 @@ def grade_class(
         "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     )
     counter = context.Value("i", 0)
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
-                             initargs=(str(root), assignment, counter, seed)) as pool:  # fmt: skip
+    # The course's known bugs, run once on this class's inputs (in this process): a student
+    # who loses points like one of them reads its hint (see diagnose.py).
+    known = known_bugs(root, assignment, seed) if todo else {}
+    initargs = (str(root), assignment, counter, seed, known)
+    with ProcessPoolExecutor(
+        jobs, mp_context=context, initializer=_init_worker, initargs=initargs
+    ) as pool:
         futures = {pool.submit(_grade_one, s, limits): s for s in todo}
         bar = tqdm(total=len(futures), desc=f"grading {assignment}", unit="nb",
                    disable=not progress)  # fmt: skip
@@ -262,7 +270,23 @@ def grade_class(
         bar.close()
     results = [done[s] for s in wanted]
     write_csv(results, paths.out / "grades.csv")
+    write_diagnoses(results, paths.out / "diagnoses.csv")
     return results
+
+
+DIAGNOSES_FIELDS = ("student_id", "assignment", "test", "mistake")
+
+
+def write_diagnoses(results: list[Result], path: Path) -> None:
+    """One row per student, test cell and known mistake their function behaves like."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(DIAGNOSES_FIELDS)
+        for r in results:
+            for test, mistakes in sorted(r.diagnoses.items()):
+                for mistake in mistakes:
+                    writer.writerow([r.student, r.assignment, test, mistake])
 
 
 def write_csv(results: list[Result], path: Path) -> None:

@@ -15,6 +15,7 @@ from nbformat import NotebookNode
 
 from dlcourse.data import DATA_ENV
 from dlcourse.grader.assignment import GradedAssignment
+from dlcourse.grader.diagnose import KnownBugs, feedback_text, name_mistakes
 from dlcourse.grader.prepare import UngradableError, prepare, read_submission
 from dlcourse.grader.probe import CONFIG
 from dlcourse.grader.reasons import public_message, scrub_paths
@@ -45,6 +46,8 @@ class Result:
     seconds: float = 0.0
     isolation: str = ""
     inputs: str = ""  # the fingerprint of the secret seed the hidden inputs were drawn with
+    # test grade_id -> the known mistakes (variant names) the student's function behaves like
+    diagnoses: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def zero(cls, student: str, assignment: GradedAssignment, status: str, **kwargs) -> Result:
@@ -86,7 +89,10 @@ def _nbgrader_meta(grade_id: str, *, test: bool, points: float = 0.0) -> dict:
 
 
 def _feedback_notebook(
-    executed: NotebookNode, assignment: GradedAssignment, result: Result
+    executed: NotebookNode,
+    assignment: GradedAssignment,
+    result: Result,
+    hints: dict[str, str] | None = None,
 ) -> NotebookNode:
     """The executed notebook as the student will see it: each probe cell shows the test
     cell's visible checks and the verdict; nothing of the hidden tests."""
@@ -103,6 +109,8 @@ def _feedback_notebook(
             score = result.scores.get(grade_id, 0.0)
             verdict = f"{score:g} / {test.points:g} points: "
             verdict += result.messages.get(grade_id, "all checks passed")
+            if (hints or {}).get(grade_id):
+                verdict += "\n\n" + hints[grade_id]
             shown = nbformat.v4.new_code_cell(test.visible)
             shown.metadata["nbgrader"] = _nbgrader_meta(grade_id, test=True, points=test.points)
             shown.outputs = [nbformat.v4.new_output("stream", name="stdout", text=verdict + "\n")]
@@ -151,11 +159,14 @@ def grade_submission(
     slot: int = 0,
     *,
     root: Path | None = None,
+    known: KnownBugs | None = None,
 ) -> Result:
     """Grade the notebook ``data`` (read by the caller, see ``run.Paths.read``) for
     ``student``; write the feedback copy of the executed notebook under ``autograded_dir``;
     return the result. Failure messages and the feedback's outputs show no path of this
-    machine (``root``, the course, is shown as ``<course>``)."""
+    machine (``root``, the course, is shown as ``<course>``). ``known``: the course's known
+    bugs (``diagnose.known_bugs``); an exercise lost like one of them is named in the result
+    and explained in the feedback."""
     start = time.perf_counter()
     result = Result.zero(student, assignment, GRADED, sha256=hashlib.sha256(data).hexdigest())
     result.inputs = seed_fingerprint(assignment.seed)
@@ -201,8 +212,9 @@ def grade_submission(
         # the checks' own messages are accepted)
         tampered = read_flags(workdir, complete=execution.status == "ok")
         result.flags = list(dict.fromkeys(result.flags + tampered))
+        answered = {}
         for grade_id, test in assignment.tests.items():
-            outcomes = read_results(workdir, grade_id)
+            outcomes = answered[grade_id] = read_results(workdir, grade_id)
             with hidden_test_seed(assignment.seed):  # the inputs drawn as when recorded
                 verdict = replay(
                     grade_id, test.source, assignment.setup, assignment.names,
@@ -212,7 +224,10 @@ def grade_submission(
                 result.scores[grade_id] = test.points
             else:
                 result.messages[grade_id] = public_message(verdict.message, root)
-    feedback = _feedback_notebook(notebook, assignment, result)
+    mistakes = name_mistakes(answered, known or {}, list(result.messages))
+    result.diagnoses = {cell: [b.name for b in bugs] for cell, bugs in mistakes.items()}
+    hints = {cell: feedback_text(bugs) for cell, bugs in mistakes.items()}
+    feedback = _feedback_notebook(notebook, assignment, result, hints)
     _scrub_outputs(feedback, root)
     target = autograded_dir / student / assignment.assignment
     if target.exists():

@@ -41,6 +41,9 @@ class Misconception(str):
         made.hint = hint
         return made
 
+    def __getnewargs__(self) -> tuple[str, str]:  # copy and pickle rebuild it whole
+        return self.hint, str(self)
+
 
 @dataclass(frozen=True)
 class Variant:
