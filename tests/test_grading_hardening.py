@@ -247,3 +247,29 @@ def test_a_refused_student_first_does_not_empty_the_report_chart(tmp_path):
     assert exercise_maxima([refused, graded]) == {"t1": 1.0, "t2": 2.0}
     plot_scores([refused, graded], tmp_path / "scores.png")
     assert (tmp_path / "scores.png").stat().st_size > 0
+
+
+def test_the_report_shows_each_exercises_full_marks_and_known_mistakes(tmp_path):
+    """Issue 18: per exercise, the share with full marks and the count of each diagnosed
+    mistake, as a table and a plot."""
+    from dlcourse.grader.report import exercise_summary, write_report
+    from dlcourse.grader.submission import Result
+
+    top = {"test_adam": 2.0, "test_sgd": 1.0}
+
+    def student(name, adam, mistakes):
+        scores = {"test_adam": adam, "test_sgd": 1.0}
+        diagnoses = {"test_adam": mistakes} if mistakes else {}
+        return Result(name, "03_optimization", "graded", scores=scores, max_scores=top,
+                      diagnoses=diagnoses)  # fmt: skip
+
+    results = [student("a", 2.0, []), student("b", 0.0, ["no_bias_correction"]),
+               student("c", 0.0, ["no_bias_correction"]), student("d", 0.0, [])]  # fmt: skip
+    summary = exercise_summary(results)
+    assert summary["test_adam"][0] == 0.25 and summary["test_sgd"][0] == 1.0
+    assert summary["test_adam"][1] == {"no_bias_correction": 2}
+    page = write_report(results, tmp_path, "03_optimization").read_text()
+    assert "no_bias_correction: 2" in page and "25%" in page and "mistakes.png" in page
+    assert (tmp_path / "mistakes.png").stat().st_size > 0
+    clean = write_report(results[:1], tmp_path / "clean", "03_optimization").read_text()
+    assert "No known mistake was diagnosed" in clean
