@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 from test_grading import ASSIGNMENTS
 
-from dlcourse.grader.diagnose import diagnose, matches, same_value, self_consistency
+from dlcourse.grader.diagnose import (
+    KnownBug,
+    matches,
+    name_mistakes,
+    same_value,
+    self_consistency,
+)
 from dlcourse.grader.prove import open_prover
 from dlcourse.grader.replay import Outcome
 from dlcourse.grader.variants import default_variants_file, load_variants
@@ -64,15 +70,18 @@ def test_in_place_changes_are_part_of_the_behaviour():
 def test_only_failed_cells_are_diagnosed_and_ties_show_all():
     a, b = np.array([1.0]), np.array([2.0])
     student = {"test_f": [_ok(a)], "test_g": [_ok(b)]}
-    variants = {
-        "forgets_bias": {"test_f": [_ok(a)], "test_g": [_ok(b)]},
-        "same_as_forgets_bias": {"test_f": [_ok(a)]},
-        "other": {"test_f": [_ok(b)]},
+    known = {
+        "test_f": {
+            name: KnownBug(name, f"hint {name}", (_ok(value),))
+            for name, value in [("forgets_bias", a), ("same_as_forgets_bias", a), ("other", b)]
+        },
+        "test_g": {"forgets_bias": KnownBug("forgets_bias", "hint", (_ok(b),))},
     }
-    assert diagnose(student, variants, ["test_f"]) == {
+    named = name_mistakes(student, known, ["test_f"])
+    assert {cell: [bug.name for bug in bugs] for cell, bugs in named.items()} == {
         "test_f": ["forgets_bias", "same_as_forgets_bias"]
     }
-    assert diagnose(student, variants, []) == {}
+    assert name_mistakes(student, known, []) == {}
 
 
 def test_an_alias_is_part_of_the_behaviour():

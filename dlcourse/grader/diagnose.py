@@ -121,29 +121,6 @@ def matches(student: Sequence[Outcome], variant: Sequence[Outcome]) -> bool:
     return all(_same_outcome(s, v) for s, v in zip(answered, variant, strict=False))
 
 
-def diagnose(
-    student: Mapping[str, Sequence[Outcome]],
-    variants: Mapping[str, Mapping[str, Sequence[Outcome]]],
-    failed: Sequence[str],
-) -> dict[str, list[str]]:
-    """For each failed test cell, the variants (by name) that match the student on it.
-
-    ``student``: test cell -> the student's outcomes; ``variants``: variant name -> test
-    cell -> its outcomes (only the variants of the cell's exercise need be given);
-    ``failed``: the test cells the student lost points on (a passed cell is never diagnosed).
-    """
-    found: dict[str, list[str]] = {}
-    for cell in failed:
-        names = [
-            name
-            for name, cells in variants.items()
-            if cell in cells and matches(student.get(cell, []), cells[cell])
-        ]
-        if names:
-            found[cell] = sorted(names)
-    return found
-
-
 # --------------------------------------------------------------------------- consistency
 @dataclass
 class Consistency:
@@ -205,17 +182,13 @@ def known_bugs(root: Path, assignment: str, seed: int = 0) -> KnownBugs:
     per grading run, in the grader's own process (the variants are the course's code)."""
     from dlcourse.grader.prove import exercise_test_cell, open_prover
     from dlcourse.grader.variants import default_variants_file, load_variants
-    from dlcourse.grading import hidden_test_seed
 
     path = default_variants_file(root, assignment)
     if not path.is_file():
         return {}
     found: KnownBugs = {}
     with open_prover(root, assignment) as prover:
-        with hidden_test_seed(seed):
-            if seed != prover.graded.seed:
-                prover.graded.seed = seed
-                prover.record()
+        prover.use_seed(seed)  # the outcomes need no replay, so no hidden_test_seed block
         loaded = load_variants(path, prover.graded.function_names)
         for variant in loaded.variants:
             cell = exercise_test_cell(variant.exercise)

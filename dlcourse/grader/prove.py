@@ -228,9 +228,16 @@ class Prover:
         self.seconds_given = time.perf_counter() - start
         self.record()
 
+    def use_seed(self, seed: int) -> None:
+        """Draw the hidden tests' inputs under ``seed`` from now on (recording again if it is
+        not the current one). Judging must then run inside ``hidden_test_seed(seed)``."""
+        if seed != self.graded.seed:
+            self.graded.seed = seed
+            self.record()
+
     def record(self) -> dict[str, str]:
-        """Record the test cells' calls against the reference again (under the current
-        ``hidden_test_seed``); returns the test cells the reference fails."""
+        """Record the test cells' calls against the reference again (under the assignment's
+        ``seed``); returns the test cells the reference fails."""
         failures = self.graded.record_all(strict=False)
         self._shipped = {g: shipped_calls(r) for g, r in self.graded.recordings.items()}
         self.reads: dict[str, set[str]] = {}
@@ -430,10 +437,8 @@ def prove(
             variants = [v for v in variants if v.exercise == exercise]
         todo = candidates(prover, variants)
         for seed in seed_list:
+            prover.use_seed(seed)
             with hidden_test_seed(seed):
-                if seed != prover.graded.seed:
-                    prover.graded.seed = seed
-                    prover.record()
                 _prove_seed(proof, prover, todo, seed, progress)
     proof.seconds["judging"] = time.perf_counter() - start - proof.seconds["given code"]
     return proof

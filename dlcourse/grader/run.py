@@ -26,7 +26,7 @@ import stat
 import subprocess
 import traceback
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -277,26 +277,30 @@ def grade_class(
 DIAGNOSES_FIELDS = ("student_id", "assignment", "test", "mistake")
 
 
-def write_diagnoses(results: list[Result], path: Path) -> None:
-    """One row per student, test cell and known mistake their function behaves like."""
+def _write_rows(path: Path, header: tuple[str, ...], rows: Iterable[list[str]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(DIAGNOSES_FIELDS)
-        for r in results:
-            for test, mistakes in sorted(r.diagnoses.items()):
-                for mistake in mistakes:
-                    writer.writerow([r.student, r.assignment, test, mistake])
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def write_diagnoses(results: list[Result], path: Path) -> None:
+    """One row per student, test cell and known mistake their function behaves like."""
+    _write_rows(path, DIAGNOSES_FIELDS, (
+        [r.student, r.assignment, test, mistake]
+        for r in results
+        for test, mistakes in sorted(r.diagnoses.items())
+        for mistake in mistakes
+    ))  # fmt: skip
 
 
 def write_csv(results: list[Result], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(CSV_FIELDS)
-        for r in results:
-            writer.writerow([r.student, r.assignment, f"{r.score:g}", f"{r.max_score:g}",
-                             r.status, r.reason, "; ".join(r.flags)])  # fmt: skip
+    _write_rows(path, CSV_FIELDS, (
+        [r.student, r.assignment, f"{r.score:g}", f"{r.max_score:g}", r.status, r.reason,
+         "; ".join(r.flags)]
+        for r in results
+    ))  # fmt: skip
 
 
 # --------------------------------------------------------------------------- nbgrader
