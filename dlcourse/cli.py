@@ -120,7 +120,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     results = grade_class(
         root, assignment, jobs=args.jobs, limits=limits, force=args.force,
-        students=args.student or None,
+        students=args.student or None, diagnose=not args.no_diagnose,
     )  # fmt: skip
     elapsed = time.perf_counter() - start
     update_gradebook(root, assignment, results)
@@ -251,6 +251,11 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--data",
         help="data folder visible read-only to the notebooks (default: $DLCOURSE_DATA)",
+    )
+    p.add_argument(
+        "--no-diagnose",
+        action="store_true",
+        help="do not name known mistakes in the feedback (see tests/variants)",
     )
     p.set_defaults(func=cmd_grade)
     return parser

@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 from test_grading import ASSIGNMENTS
 
+from dlcourse.grader import diagnose
 from dlcourse.grader.diagnose import (
     KnownBug,
+    cached_known_bugs,
     matches,
     name_mistakes,
     same_value,
@@ -90,6 +92,42 @@ def test_an_alias_is_part_of_the_behaviour():
     assert not matches([_ok(a)], [Outcome(result=a, args_after=[(), {}], memory=alias)])
     assert matches([Outcome(result=a, args_after=[(), {}], memory=alias)],
                    [Outcome(result=a, args_after=[(), {}], memory=alias)])  # fmt: skip
+
+
+def test_known_bugs_are_computed_once_per_course_version_and_seed(tmp_path, monkeypatch):
+    """The cache beside the results: a regrade reads the known bugs back; a new variants
+    file, a new reference, another seed or a damaged cache file computes them again."""
+    a = "01_perceptron_to_mlp"
+    root = tmp_path / "course-root"
+    for path, text in ((f"tests/variants/a{a}.py", "BUGGY = {}"),
+                       (f"course/{a}/{a}.ipynb", "{}"), (f"solutions/a{a}.py", "x = 1")):
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text)
+    computed = []
+
+    def fake(root_, assignment, seed):
+        computed.append(seed)
+        return {"test_relu": {"no_zero": KnownBug("no_zero", "a hint", (_ok(seed),))}}
+
+    monkeypatch.setattr(diagnose, "known_bugs", fake)
+    folder = tmp_path / "grading"
+    first = cached_known_bugs(root, a, 7, folder)
+    assert cached_known_bugs(root, a, 7, folder) == first and computed == [7]
+    assert first["test_relu"]["no_zero"].outcomes[0].result == 7
+    cached_known_bugs(root, a, 8, folder)
+    assert computed == [7, 8]
+    (root / f"tests/variants/a{a}.py").write_text("BUGGY = {'relu': {}}")
+    cached_known_bugs(root, a, 8, folder)
+    (root / f"solutions/a{a}.py").write_text("x = 2")
+    cached_known_bugs(root, a, 8, folder)
+    assert computed == [7, 8, 8, 8]
+    [cache] = folder.glob("known-bugs-*.pickle")  # only the current version is kept
+    cache.write_bytes(b"not a pickle")
+    again = cached_known_bugs(root, a, 8, folder)
+    assert again["test_relu"]["no_zero"].outcomes[0].result == 8
+    assert computed == [7, 8, 8, 8, 8]
+    (root / f"tests/variants/a{a}.py").unlink()  # no variants: nothing to diagnose with
+    assert cached_known_bugs(root, a, 8, folder) == {} and len(computed) == 5
 
 
 @pytest.mark.slow

@@ -11,8 +11,11 @@ This module only compares outcomes; where they come from is the caller's busines
 
 from __future__ import annotations
 
+import hashlib
+import pickle
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -20,8 +23,6 @@ import numpy as np
 from dlcourse.grader.replay import Outcome
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from dlcourse.grader.prove import Prover
     from dlcourse.grader.variants import Variant
 
@@ -199,6 +200,56 @@ def known_bugs(root: Path, assignment: str, seed: int = 0) -> KnownBugs:
                 variant.name, variant.hint, outcomes
             )
     return found
+
+
+def cached_known_bugs(root: Path, assignment: str, seed: int, folder: Path) -> KnownBugs:
+    """``known_bugs`` through a cache in ``folder`` (the grading run's own folder): the
+    outcomes are computed once per course version and class seed, and a later run (a
+    regrade, late submissions) reads them back. The key covers everything they depend on:
+    the variants file, the course notebook, the reference module, the grader's code and the
+    seed; a damaged or stale cache file is computed again and replaced."""
+    key = _cache_key(root, assignment, seed)
+    if key is None:
+        return {}
+    path = folder / f"known-bugs-{key[:24]}.pickle"
+    try:
+        with open(path, "rb") as f:
+            found = pickle.load(f)
+        if isinstance(found, dict):
+            return found
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        pass
+    found = known_bugs(root, assignment, seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("known-bugs-*.pickle"):  # one course version at a time
+        old.unlink(missing_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "wb") as f:
+        pickle.dump(found, f, protocol=pickle.HIGHEST_PROTOCOL)
+    tmp.replace(path)
+    return found
+
+
+def _cache_key(root: Path, assignment: str, seed: int) -> str | None:
+    """A digest of what the known bugs' outcomes depend on; None if there are no variants."""
+    from dlcourse.grader.variants import default_variants_file
+    from dlcourse.grading import reference_module_name
+
+    variants = default_variants_file(root, assignment)
+    if not variants.is_file():
+        return None
+    code = Path(__file__).resolve().parents[1]  # the dlcourse package: grader and checks
+    sources = [
+        variants,
+        root / "course" / assignment / f"{assignment}.ipynb",
+        root / "solutions" / f"{reference_module_name(assignment)}.py",
+        *sorted(code.rglob("*.py")),
+    ]
+    digest = hashlib.sha256(f"seed {seed}\n".encode())
+    for source in sources:
+        digest.update(source.name.encode())
+        digest.update(source.read_bytes() if source.is_file() else b"(missing)")
+    return digest.hexdigest()
 
 
 def name_mistakes(

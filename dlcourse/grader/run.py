@@ -35,7 +35,7 @@ from tqdm.auto import tqdm
 
 from dlcourse.build import nbgrader_command
 from dlcourse.grader.assignment import GradedAssignment
-from dlcourse.grader.diagnose import KnownBugs, known_bugs
+from dlcourse.grader.diagnose import KnownBugs, cached_known_bugs
 from dlcourse.grader.prepare import MAX_NOTEBOOK_BYTES, UngradableError
 from dlcourse.grader.reasons import public_message, public_reason, write_log
 from dlcourse.grader.sandbox import Limits
@@ -217,10 +217,12 @@ def grade_class(
     students: list[str] | None = None,
     force: bool = False,
     progress: bool = True,
+    diagnose: bool = True,
     log: Callable[[str], None] = print,
 ) -> list[Result]:
     """Grade every submission of ``assignment`` (or ``students``); resume by default:
-    a student whose saved result matches the same submission file is not graded again."""
+    a student whose saved result matches the same submission file is not graded again.
+    ``diagnose=False`` names no known mistakes (the feedback then only shows the checks)."""
     paths = Paths(root, assignment)
     limits = limits or Limits()
     seed = course_seed(root, create=True)  # this class's hidden inputs (see secret.py)
@@ -252,8 +254,9 @@ def grade_class(
     )
     counter = context.Value("i", 0)
     # The course's known bugs, run once on this class's inputs (in this process): a student
-    # who loses points like one of them reads its hint (see diagnose.py).
-    known = known_bugs(root, assignment, seed) if todo else {}
+    # who loses points like one of them reads its hint (see diagnose.py). Cached per course
+    # version and seed beside the results, so a regrade does not compute them again.
+    known = cached_known_bugs(root, assignment, seed, paths.out) if todo and diagnose else {}
     initargs = (str(root), assignment, counter, seed, known)
     with ProcessPoolExecutor(
         jobs, mp_context=context, initializer=_init_worker, initargs=initargs
