@@ -7,6 +7,8 @@ dlcourse run-solutions [ASSIGNMENT ...] [--out DIR]
 dlcourse prove [ASSIGNMENT ...] [--exercise NAME] [--variants FILE] [--seeds N]
                                                  prove the hidden tests with the variants
 dlcourse grade ASSIGNMENT [--jobs N] ...         sandboxed autograding of a class
+dlcourse student-copy DEST [ASSIGNMENT ...]      a student's own copy of the notebooks
+dlcourse student-bundle OUT.zip [ASSIGNMENT ...] the student notebooks in a zip to hand out
 """
 
 from __future__ import annotations
@@ -138,6 +140,41 @@ def cmd_grade(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_student_copy(args: argparse.Namespace) -> int:
+    from dlcourse.student_copy import StudentCopyError, find_release_root, make_student_copy
+
+    try:
+        root = find_release_root(Path(args.root) if args.root else None)
+        report = make_student_copy(root, Path(args.dest), args.assignments)
+    except (StudentCopyError, FileNotFoundError) as exc:
+        print(f"dlcourse student-copy: {exc}", file=sys.stderr)
+        return 2
+    for relative in report.written:
+        print(f"  wrote {relative}")
+    for relative in report.kept:
+        print(f"  kept  {relative} (already there: your work is never overwritten)")
+    print(
+        f"{len(report.written)} notebook(s) copied into {args.dest}, {len(report.kept)} kept. "
+        f"Open them with: jupyter lab {args.dest}"
+    )
+    return 0
+
+
+def cmd_student_bundle(args: argparse.Namespace) -> int:
+    from dlcourse.student_copy import StudentCopyError, find_release_root, make_student_bundle
+
+    try:
+        root = find_release_root(Path(args.root) if args.root else None)
+        names = make_student_bundle(root, Path(args.out), args.assignments)
+    except (StudentCopyError, FileNotFoundError) as exc:
+        print(f"dlcourse student-bundle: {exc}", file=sys.stderr)
+        return 2
+    for name in names:
+        print(f"  {name}")
+    print(f"{len(names)} notebook(s) in {args.out}")
+    return 0
+
+
 def cmd_prove(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
@@ -258,6 +295,28 @@ def make_parser() -> argparse.ArgumentParser:
         help="do not name known mistakes in the feedback (see tests/variants)",
     )
     p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser(
+        "student-copy",
+        help="copy the student notebooks into a folder of your own, outside the repository",
+        description="Write release/<id>/<id>.ipynb into DEST/<id>/ (and nothing from course/ "
+        "or solutions/). DEST must be outside the course repository. A notebook already in "
+        "DEST is your work: it is kept, never overwritten; run it again to add assignments "
+        "released later.",
+    )
+    p.add_argument("dest", help="the folder to work in, e.g. ~/dlcourse-work")
+    p.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
+    p.set_defaults(func=cmd_student_copy)
+
+    p = sub.add_parser(
+        "student-bundle",
+        help="write the student notebooks into a zip to hand out",
+        description="A zip of release/<id>/<id>.ipynb under dlcourse-notebooks/ and nothing "
+        "else. OUT must not exist yet.",
+    )
+    p.add_argument("out", help="the zip file to write, e.g. dlcourse-notebooks.zip")
+    p.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
+    p.set_defaults(func=cmd_student_bundle)
     return parser
 
 
