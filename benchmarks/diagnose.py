@@ -37,7 +37,7 @@ sys.path.insert(0, str(REPO / "tests"))
 from test_grading import ASSIGNMENTS, _variants_module  # noqa: E402
 
 from dlcourse.build import answer_sources  # noqa: E402
-from dlcourse.grader.diagnose import self_consistency  # noqa: E402
+from dlcourse.grader.diagnose import Consistency, self_consistency  # noqa: E402
 from dlcourse.grader.prove import exercise_test_cell, open_prover  # noqa: E402
 from dlcourse.grader.run import grade_class  # noqa: E402
 from dlcourse.grader.sandbox import Limits  # noqa: E402
@@ -50,15 +50,13 @@ BLANK = "(blank)"
 REFERENCE = "(reference)"
 
 
-def consistency(assignment: str) -> tuple[int, int, int, int, list[tuple[str, str]]]:
-    """(bugs, diagnosed as themselves, raise on every call, false diagnoses, alike pairs)."""
+def consistency(assignment: str) -> Consistency:
+    """The known bugs of ``assignment`` diagnosed against each other (see self_consistency)."""
     with open_prover(REPO, assignment) as prover:
         prover.use_seed(SEED)
         loaded = load_variants(default_variants_file(REPO, assignment),
                                prover.graded.function_names)  # fmt: skip
-        found = self_consistency(prover, loaded.variants)
-    return (found.buggy, found.diagnosed_as_itself, len(found.only_errors), len(found.false),
-            found.alike)  # fmt: skip
+        return self_consistency(prover, loaded.variants)
 
 
 def generated_class(assignment: str, students: int, seed: int) -> dict[str, dict[str, str]]:
@@ -109,11 +107,12 @@ def class_figures(assignment: str, students: int, jobs: int, scratch: Path) -> d
     klass = generated_class(assignment, students, seed=18)
     root = scratch_course(scratch / f"class-{assignment}", seed=SEED, known_bugs=True)
     write_class(root, assignment, klass)
-    alike = consistency(assignment)[4] if students else []
-    same = {frozenset((a.split("/")[1], b.split("/")[1])) for a, b in alike}
+    found = consistency(assignment)
+    same = {frozenset((a.split("/")[1], b.split("/")[1])) for a, b in found.alike}
+    raising = {label.split("/")[1] for label in found.only_errors}
     results, _ = _grade(root, assignment, jobs, diagnose=True)
-    counts = {"failed": 0, "bug failed": 0, "bug named": 0, "blank failed": 0,
-              "blank silent": 0, "wrong": 0, "not graded": 0}  # fmt: skip
+    counts = {"failed": 0, "bug failed": 0, "bug named": 0, "bug only raises": 0,
+              "blank failed": 0, "blank silent": 0, "wrong": 0, "not graded": 0}  # fmt: skip
     for result in results:
         if result.status != "graded":
             counts["not graded"] += 1
@@ -130,8 +129,8 @@ def class_figures(assignment: str, students: int, jobs: int, scratch: Path) -> d
                 counts["wrong"] += bool(named)
             elif what != REFERENCE:
                 counts["bug failed"] += 1
-                right = what in named
-                counts["bug named"] += right
+                counts["bug named"] += what in named
+                counts["bug only raises"] += what in raising and what not in named
                 counts["wrong"] += any(
                     n != what and frozenset((n, what)) not in same for n in named
                 )
@@ -161,9 +160,10 @@ def main() -> None:
     if "consistency" in parts:
         print(f"{'assignment':34} {'bugs':>5} {'itself':>7} {'only raise':>10} {'false':>6}")
         for a in args.assignments:
-            bugs, itself, errors, false, alike = consistency(a)
-            print(f"{a:34} {bugs:5} {itself:7} {errors:10} {false:6}")
-            for x, y in alike:
+            found = consistency(a)
+            print(f"{a:34} {found.buggy:5} {found.diagnosed_as_itself:7} "
+                  f"{len(found.only_errors):10} {len(found.false):6}")  # fmt: skip
+            for x, y in found.alike:
                 print(f"    no hidden input tells apart {x} and {y}")
     with tempfile.TemporaryDirectory(prefix="dlcourse-diagnose-") as tmp:
         scratch = Path(tmp)
@@ -178,7 +178,8 @@ def main() -> None:
             print(f"{'all':34} {total}")
             print(f"failed exercises rightly diagnosed: {right}/{total['failed']} "
                   f"({100 * right / max(total['failed'], 1):.1f}%); wrongly: {total['wrong']}; "
-                  f"bugs named: {total['bug named']}/{total['bug failed']}")  # fmt: skip
+                  f"bugs named: {total['bug named']}/{total['bug failed']} "
+                  f"({total['bug only raises']} not named raise on every call)")  # fmt: skip
         if "timing" in parts:
             print(f"\nseconds per submission, {args.students} students, {args.jobs} jobs:")
             print(f"{'assignment':34} {'off':>6} {'cold':>6} {'warm':>6} {'cold %':>7} "
