@@ -96,7 +96,13 @@ def cmd_grade(args: argparse.Namespace) -> int:
     from dlcourse.data import DATA_ENV
     from dlcourse.grader.intake import import_submissions
     from dlcourse.grader.report import write_report
-    from dlcourse.grader.run import Paths, generate_feedback, grade_class, update_gradebook
+    from dlcourse.grader.run import (
+        Paths,
+        class_results,
+        generate_feedback,
+        grade_class,
+        update_gradebook,
+    )
     from dlcourse.grader.sandbox import Limits, sandbox_available
     from dlcourse.grader.submission import status_counts
 
@@ -127,7 +133,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - start
     update_gradebook(root, assignment, results)
     feedback_log = generate_feedback(root, assignment)
-    report = write_report(results, paths.out, assignment)
+    report = write_report(class_results(paths, results), paths.out, assignment)
     counts = status_counts(results)
     print(
         f"{len(results)} submissions in {elapsed:.1f} s: {counts['graded']} graded, "

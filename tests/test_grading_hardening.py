@@ -26,7 +26,7 @@ from corpus_a01 import ASSIGNMENT, _first_code, _reference
 from dlcourse.cli import main
 from dlcourse.grader.intake import import_submissions
 from dlcourse.grader.prepare import UngradableError
-from dlcourse.grader.run import Paths
+from dlcourse.grader.run import Paths, grade_class
 from dlcourse.grader.sandbox import sandbox_available
 
 from harness import scratch_course
@@ -179,6 +179,21 @@ def test_import_never_writes_through_a_link(tmp_path):
     report = import_submissions(folder, submitted, ASSIGNMENT, replace=True)
     assert report["mallory"].startswith("skipped"), report
     assert (submitted / "victim" / ASSIGNMENT / NOTEBOOK).read_text() == "victim's work"
+
+
+def test_grading_some_students_keeps_the_whole_class_in_the_csvs(tmp_path):
+    """``--student`` regrades a few: grades.csv and diagnoses.csv still list everyone graded
+    before (they were rewritten with the run's students only, losing the others' rows)."""
+    paths = Paths(tmp_path, ASSIGNMENT)
+    paths.submitted.mkdir(parents=True)
+    for student in ("ann", "bob", "cyd"):  # refused without a kernel: links are not graded
+        (paths.submitted / student).symlink_to(tmp_path)
+    assert len(grade_class(tmp_path, ASSIGNMENT, progress=False)) == 3
+    again = grade_class(tmp_path, ASSIGNMENT, students=["bob"], progress=False, log=print)
+    assert [r.student for r in again] == ["bob"]
+    rows = list(csv.DictReader(open(paths.out / "grades.csv")))
+    assert [r["student_id"] for r in rows] == ["ann", "bob", "cyd"]
+    assert all(r["status"] == "ungradable" for r in rows)
 
 
 def test_reading_a_submission_refuses_links_before_reading_anything(tmp_path):

@@ -256,25 +256,40 @@ def grade_class(
     # The course's known bugs, run once on this class's inputs (in this process): a student
     # who loses points like one of them reads its hint (see diagnose.py). Cached per course
     # version and seed beside the results, so a regrade does not compute them again.
-    known = cached_known_bugs(root, assignment, seed, paths.out) if todo and diagnose else {}
-    initargs = (str(root), assignment, counter, seed, known)
-    with ProcessPoolExecutor(
-        jobs, mp_context=context, initializer=_init_worker, initargs=initargs
-    ) as pool:
-        futures = {pool.submit(_grade_one, s, limits): s for s in todo}
-        bar = tqdm(total=len(futures), desc=f"grading {assignment}", unit="nb",
-                   disable=not progress)  # fmt: skip
-        for future in as_completed(futures):
-            result = future.result()
-            _save(result, paths.results)
-            done[result["student"]] = Result(**result)
-            bar.set_postfix_str(f"{result['student']}: {result['status']}")
-            bar.update()
-        bar.close()
+    if todo:  # (a pool's workers take seconds to start: none when every result is kept)
+        known = cached_known_bugs(root, assignment, seed, paths.out) if diagnose else {}
+        initargs = (str(root), assignment, counter, seed, known)
+        with ProcessPoolExecutor(
+            jobs, mp_context=context, initializer=_init_worker, initargs=initargs
+        ) as pool:
+            futures = {pool.submit(_grade_one, s, limits): s for s in todo}
+            bar = tqdm(total=len(futures), desc=f"grading {assignment}", unit="nb",
+                       disable=not progress)  # fmt: skip
+            for future in as_completed(futures):
+                result = future.result()
+                _save(result, paths.results)
+                done[result["student"]] = Result(**result)
+                bar.set_postfix_str(f"{result['student']}: {result['status']}")
+                bar.update()
+            bar.close()
     results = [done[s] for s in wanted]
-    write_csv(results, paths.out / "grades.csv")
-    write_diagnoses(results, paths.out / "diagnoses.csv")
+    everyone = class_results(paths, results)  # a run of some students keeps the others' rows
+    write_csv(everyone, paths.out / "grades.csv")
+    write_diagnoses(everyone, paths.out / "diagnoses.csv")
     return results
+
+
+def class_results(paths: Paths, fresh: Iterable[Result] = ()) -> list[Result]:
+    """The result of every student of the class, by student: ``fresh`` ones first, else the
+    saved one (students never graded are left out). The CSVs and the report cover the whole
+    class, also after ``--student`` graded a few."""
+    found = {r.student: r for r in fresh}
+    for student in paths.students():
+        if student not in found and _valid_id(student):
+            saved = _load(paths.results / f"{student}.json")
+            if saved is not None and saved.assignment == paths.assignment:
+                found[student] = saved
+    return [found[s] for s in sorted(found)]
 
 
 DIAGNOSES_FIELDS = ("student_id", "assignment", "test", "mistake")
