@@ -20,3 +20,34 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # A notebook that loops forever must not hold up grading of the others.
 c.ExecutePreprocessor.timeout = 300
 c.Execute.timeout = 300
+
+# Feedback (nbgrader's generate_feedback, from the command line or the Formgrader, after
+# `dlcourse grade` or after stock `nbgrader autograde`): see dlcourse/grader/feedback.py.
+# - Never a hidden test: nbgrader's ClearHiddenTests removes them from the test cells (stock
+#   autograde puts them back to run them), and a test cell's error keeps its exception line
+#   only (a traceback quotes the hidden tests and the reference calls); no machine path.
+# - The summary names each exercise; the math renders offline (MathJax inside the page: the
+#   exchange hands students the .html file alone); progress bars show their final state.
+# The exporter's settings are GenerateFeedback's own (c.GenerateFeedback.HTMLExporter), so
+# the Formgrader's views keep nbgrader's templates.
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades  # noqa: E402
+
+from dlcourse.grader import feedback  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [
+    GetGrades,
+    ClearHiddenTests,
+    feedback.StudentOutputs,
+    CSSHTMLHeaderPreprocessor,
+]
+c.GenerateFeedback.HTMLExporter.template_name = feedback.TEMPLATE_NAME
+c.GenerateFeedback.HTMLExporter.template_file = feedback.TEMPLATE_FILE
+c.GenerateFeedback.HTMLExporter.extra_template_basedirs = [
+    str(feedback.TEMPLATES),
+    feedback.NBGRADER_TEMPLATES,
+]
+c.GenerateFeedback.HTMLExporter.filters = {
+    "exercise_title": feedback.exercise_title,
+    "offline_mathjax": feedback.offline_mathjax,
+}

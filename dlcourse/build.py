@@ -32,6 +32,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from dlcourse.grading import SOLUTIONS_ENV, reference_module_name
+from dlcourse.offline import widget_text_from_state
 
 REFERENCE_TAG = "reference"
 SOLUTION_BEGIN = "### BEGIN SOLUTION"
@@ -175,7 +176,11 @@ def solution_notebook(notebook: NotebookNode) -> NotebookNode:
 
 
 def execute_notebook(nb: NotebookNode, cwd: Path, solutions_dir: Path, timeout: int = 600):
-    """Run a notebook top to bottom in a fresh kernel (in place); raises on any error."""
+    """Run a notebook top to bottom in a fresh kernel (in place); raises on any error.
+
+    The widgets' final state is stored in the notebook, and written into their text too
+    (``offline.widget_text_from_state``): a progress bar reads "100%" wherever widgets are not
+    rendered, not the "0%" it was first drawn with."""
     from nbclient import NotebookClient
 
     previous = os.environ.get(SOLUTIONS_ENV)
@@ -187,8 +192,10 @@ def execute_notebook(nb: NotebookNode, cwd: Path, solutions_dir: Path, timeout: 
             timeout=timeout,
             kernel_name=KERNEL_NAME,
             record_timing=False,  # rebuilding gives the same file
+            store_widget_state=True,
             resources={"metadata": {"path": str(cwd)}},
         ).execute()
+        widget_text_from_state(nb)
     finally:
         if previous is None:
             os.environ.pop(SOLUTIONS_ENV, None)
