@@ -152,8 +152,8 @@ def cmd_student_copy(args: argparse.Namespace) -> int:
     try:
         root = find_release_root(Path(args.root) if args.root else None)
         report = make_student_copy(root, Path(args.dest), args.assignments)
-    except (StudentCopyError, FileNotFoundError) as exc:
-        print(f"dlcourse student-copy: {exc}", file=sys.stderr)
+    except (StudentCopyError, OSError) as exc:
+        print(f"dlcourse student-copy: {_describe(exc)}", file=sys.stderr)
         return 2
     for relative in report.written:
         print(f"  wrote {relative}")
@@ -172,13 +172,20 @@ def cmd_student_bundle(args: argparse.Namespace) -> int:
     try:
         root = find_release_root(Path(args.root) if args.root else None)
         names = make_student_bundle(root, Path(args.out), args.assignments)
-    except (StudentCopyError, FileNotFoundError) as exc:
-        print(f"dlcourse student-bundle: {exc}", file=sys.stderr)
+    except (StudentCopyError, OSError) as exc:
+        print(f"dlcourse student-bundle: {_describe(exc)}", file=sys.stderr)
         return 2
     for name in names:
         print(f"  {name}")
     print(f"{len(names)} notebook(s) in {args.out}")
     return 0
+
+
+def _describe(exc: Exception) -> str:
+    """An error as one line: an OSError names its file and reason, without a traceback."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+    return str(exc)
 
 
 def cmd_prove(args: argparse.Namespace) -> int:

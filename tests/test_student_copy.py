@@ -231,6 +231,9 @@ def test_cli_refusals_are_clear(tmp_path):
     assert "inside the course repository" in inside.stderr and "Traceback" not in inside.stderr
     unknown = _cli("student-copy", str(tmp_path / "w"), "nope", cwd=tmp_path)
     assert unknown.returncode == 2 and "unknown assignment(s): nope" in unknown.stderr
+    unwritable = _cli("student-copy", "/proc/dlcourse-nowhere", cwd=tmp_path)
+    assert unwritable.returncode == 2 and "No such file or directory" in unwritable.stderr
+    assert "Traceback" not in unwritable.stderr
     (tmp_path / "x.zip").write_text("")
     exists = _cli("student-bundle", "x.zip", cwd=tmp_path)
     assert exists.returncode == 2 and "already exists" in exists.stderr
