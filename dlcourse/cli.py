@@ -161,7 +161,7 @@ def cmd_student_copy(args: argparse.Namespace) -> int:
         print(f"  kept  {relative} (already there: your work is never overwritten)")
     print(
         f"{len(report.written)} notebook(s) copied into {args.dest}, {len(report.kept)} kept. "
-        f"Open them with: jupyter lab {args.dest}"
+        f"Open them with: python -m jupyterlab {args.dest}"
     )
     return 0
 

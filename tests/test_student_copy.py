@@ -215,7 +215,7 @@ def test_cli_from_outside_the_repository(tmp_path):
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "work" / ASSIGNMENTS[0] / f"{ASSIGNMENTS[0]}.ipynb").is_file()
     assert "1 notebook(s) copied into work" in done.stdout
-    assert "jupyter lab work" in done.stdout
+    assert "python -m jupyterlab work" in done.stdout
     again = _cli("student-copy", "work", ASSIGNMENTS[0], cwd=tmp_path)
     assert again.returncode == 0 and "never overwritten" in again.stdout
     bundle = _cli("student-bundle", "nb.zip", cwd=tmp_path)
