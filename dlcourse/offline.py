@@ -23,6 +23,7 @@ from functools import cache
 from importlib.resources import files
 
 from nbformat import NotebookNode
+from tqdm.std import Bar
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
@@ -87,8 +88,7 @@ def _model_text(model_id: str, models: dict, depth: int = 0) -> str | None:
         low, high = float(state.get("min", 0)), float(state.get("max", 100))
         value = float(state.get("value", low))
         share = 0.0 if high <= low else min(1.0, max(0.0, (value - low) / (high - low)))
-        filled = round(share * BAR_WIDTH)
-        return "|" + "█" * filled + " " * (BAR_WIDTH - filled) + "|"
+        return "|" + format(Bar(share, default_len=BAR_WIDTH), "") + "|"  # as tqdm draws it
     return None
 
 
