@@ -111,6 +111,7 @@ def class_figures(assignment: str, students: int, jobs: int, scratch: Path) -> d
     same = {frozenset((a.split("/")[1], b.split("/")[1])) for a, b in found.alike}
     raising = {label.split("/")[1] for label in found.only_errors}
     results, _ = _grade(root, assignment, jobs, diagnose=True)
+    missed: list[str] = []
     counts = {"failed": 0, "bug failed": 0, "bug named": 0, "bug only raises": 0,
               "blank failed": 0, "blank silent": 0, "wrong": 0, "not graded": 0}  # fmt: skip
     for result in results:
@@ -131,9 +132,13 @@ def class_figures(assignment: str, students: int, jobs: int, scratch: Path) -> d
                 counts["bug failed"] += 1
                 counts["bug named"] += what in named
                 counts["bug only raises"] += what in raising and what not in named
+                if what not in named and what not in raising:
+                    missed.append(f"{result.student}: {exercise}/{what}")
                 counts["wrong"] += any(
                     n != what and frozenset((n, what)) not in same for n in named
                 )
+    for line in missed:
+        print(f"    not named: {line}")
     return counts
 
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dlcourse.grader.replay import Outcome
+from dlcourse.grader.threads import one_math_thread
 
 if TYPE_CHECKING:
     from dlcourse.grader.prove import Prover
@@ -188,7 +189,7 @@ def known_bugs(root: Path, assignment: str, seed: int = 0) -> KnownBugs:
     if not path.is_file():
         return {}
     found: KnownBugs = {}
-    with open_prover(root, assignment) as prover:
+    with one_math_thread(), open_prover(root, assignment) as prover:
         prover.use_seed(seed)  # the outcomes need no replay, so no hidden_test_seed block
         loaded = load_variants(path, prover.graded.function_names)
         for variant in loaded.variants:

@@ -41,6 +41,7 @@ from dlcourse.grader.reasons import public_message, public_reason, write_log
 from dlcourse.grader.sandbox import Limits
 from dlcourse.grader.secret import course_seed, seed_fingerprint
 from dlcourse.grader.submission import UNGRADABLE, Result, grade_submission
+from dlcourse.grader.threads import use_one_math_thread
 
 CSV_FIELDS = ("student_id", "assignment", "score", "max_score", "status", "reason", "flags")
 _FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -96,6 +97,28 @@ class Paths:
             raise UngradableError("no notebook found") from None
         except OSError as exc:
             raise UngradableError(f"the submission could not be read ({exc.strerror})") from None
+        finally:
+            for fd in opened:
+                os.close(fd)
+
+    def timestamp(self, student: str) -> str | None:
+        """nbgrader's ``timestamp.txt`` of the submission (when the student submitted it, as
+        the exchange recorded it), read as ``read`` reads the notebook: never through a link;
+        None when there is none or it is not a timestamp nbgrader can read."""
+        from nbgrader.utils import parse_utc
+
+        if not _valid_id(student):
+            return None
+        opened: list[int] = []
+        try:
+            opened.append(os.open(self.submitted, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC))
+            opened.append(_open_folder(opened[-1], student, "the student folder"))
+            opened.append(_open_folder(opened[-1], self.assignment, "the assignment folder"))
+            text = _read_notebook(opened[-1], "timestamp.txt")[:100].decode().strip()
+            parse_utc(text)
+            return text
+        except (OSError, UngradableError, ValueError, TypeError):
+            return None
         finally:
             for fd in opened:
                 os.close(fd)
@@ -159,6 +182,7 @@ def _init_worker(root: str, assignment: str, counter, seed: int, known: KnownBug
         _SLOT = counter.value
         counter.value += 1
     os.environ["DLCOURSE_SOLUTIONS"] = str(Path(root) / "solutions")
+    use_one_math_thread()  # the worker's math (recording, judging) beside its kernel
     _PATHS = Paths(Path(root), assignment)
     _ASSIGNMENT = GradedAssignment.load(Path(root), assignment, seed=seed)
     _KNOWN = known
@@ -328,8 +352,14 @@ def _nbgrader(root: Path, *args: str) -> subprocess.CompletedProcess:
 
 def update_gradebook(root: Path, assignment: str, results: list[Result]) -> None:
     """Write every result into nbgrader's gradebook through nbgrader's API (the assignment
-    is registered with nbgrader's generate_assignment first when the gradebook lacks it)."""
+    is registered with nbgrader's generate_assignment first when the gradebook lacks it).
+    The submission's ``timestamp.txt`` goes with it, as under ``nbgrader autograde``: into
+    the gradebook (which then knows a late submission against the assignment's due date)
+    and beside the autograded notebook (``nbgrader release_feedback`` needs it)."""
     from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.utils import parse_utc
+
+    paths = Paths(root, assignment)
 
     db_url = f"sqlite:///{root / 'gradebook.db'}"
     with Gradebook(db_url) as gb:
@@ -352,7 +382,12 @@ def update_gradebook(root: Path, assignment: str, results: list[Result]) -> None
                 gb.remove_submission(assignment, result.student)
             except MissingEntry:
                 pass
-            submission = gb.add_submission(assignment, result.student)
+            stamp = paths.timestamp(result.student)
+            autograded = paths.autograded / result.student / assignment
+            if stamp and autograded.is_dir():
+                (autograded / "timestamp.txt").write_text(stamp)
+            submission = gb.add_submission(
+                assignment, result.student, **({"timestamp": parse_utc(stamp)} if stamp else {}))
             for notebook in submission.notebooks:
                 for grade in notebook.grades:
                     grade.auto_score = result.scores.get(grade.name, 0.0)
