@@ -16,6 +16,7 @@ Layout (nbgrader's, under the course root):
 from __future__ import annotations
 
 import csv
+import datetime
 import errno
 import hashlib
 import json
@@ -101,12 +102,10 @@ class Paths:
             for fd in opened:
                 os.close(fd)
 
-    def timestamp(self, student: str) -> str | None:
-        """nbgrader's ``timestamp.txt`` of the submission (when the student submitted it, as
-        the exchange recorded it), read as ``read`` reads the notebook: never through a link;
-        None when there is none or it is not a timestamp nbgrader can read."""
-        from nbgrader.utils import parse_utc
-
+    def receipt(self, student: str, name: str) -> str | None:
+        """The text of a small file nbgrader's exchange put beside the notebook
+        (``timestamp.txt``, ``submission_secret.txt``), read as ``read`` reads the notebook:
+        never through a link; None when there is none."""
         if not _valid_id(student):
             return None
         opened: list[int] = []
@@ -114,10 +113,8 @@ class Paths:
             opened.append(os.open(self.submitted, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC))
             opened.append(_open_folder(opened[-1], student, "the student folder"))
             opened.append(_open_folder(opened[-1], self.assignment, "the assignment folder"))
-            text = _read_notebook(opened[-1], "timestamp.txt")[:100].decode().strip()
-            parse_utc(text)
-            return text
-        except (OSError, UngradableError, ValueError, TypeError):
+            return _read_notebook(opened[-1], name)[:1000].decode().strip()
+        except (OSError, UngradableError, UnicodeDecodeError):
             return None
         finally:
             for fd in opened:
@@ -353,11 +350,11 @@ def _nbgrader(root: Path, *args: str) -> subprocess.CompletedProcess:
 def update_gradebook(root: Path, assignment: str, results: list[Result]) -> None:
     """Write every result into nbgrader's gradebook through nbgrader's API (the assignment
     is registered with nbgrader's generate_assignment first when the gradebook lacks it).
-    The submission's ``timestamp.txt`` goes with it, as under ``nbgrader autograde``: into
-    the gradebook (which then knows a late submission against the assignment's due date)
-    and beside the autograded notebook (``nbgrader release_feedback`` needs it)."""
+    The exchange's receipts of a submission go with it, as under ``nbgrader autograde``: its
+    time into the gradebook (which then knows a late submission against the assignment's due
+    date), ``timestamp.txt`` and ``submission_secret.txt`` beside the autograded notebook
+    (nbgrader's generate_feedback and release_feedback need them)."""
     from nbgrader.api import Gradebook, MissingEntry
-    from nbgrader.utils import parse_utc
 
     paths = Paths(root, assignment)
 
@@ -382,16 +379,29 @@ def update_gradebook(root: Path, assignment: str, results: list[Result]) -> None
                 gb.remove_submission(assignment, result.student)
             except MissingEntry:
                 pass
-            stamp = paths.timestamp(result.student)
-            autograded = paths.autograded / result.student / assignment
-            if stamp and autograded.is_dir():
-                (autograded / "timestamp.txt").write_text(stamp)
+            when = _receipts(paths, result.student)
             submission = gb.add_submission(
-                assignment, result.student, **({"timestamp": parse_utc(stamp)} if stamp else {}))
+                assignment, result.student, **({"timestamp": when} if when else {}))
             for notebook in submission.notebooks:
                 for grade in notebook.grades:
                     grade.auto_score = result.scores.get(grade.name, 0.0)
             gb.db.commit()
+
+
+def _receipts(paths: Paths, student: str) -> datetime.datetime | None:
+    """Copy the exchange's receipts of ``student``'s submission beside the autograded
+    notebook; the submission's time (UTC) when its timestamp.txt is one nbgrader reads."""
+    from nbgrader.utils import parse_utc
+
+    autograded = paths.autograded / student / paths.assignment
+    found = {n: paths.receipt(student, n) for n in ("timestamp.txt", "submission_secret.txt")}
+    for name, text in found.items():
+        if text and autograded.is_dir():
+            (autograded / name).write_text(text)
+    try:
+        return parse_utc(found["timestamp.txt"]) if found["timestamp.txt"] else None
+    except (ValueError, TypeError, OverflowError):
+        return None
 
 
 def generate_feedback(root: Path, assignment: str) -> str:
