@@ -333,3 +333,30 @@ assert _s["t"] == 2
     args = ("test_step", source, StepReference, {"step": float_counter}, tmp_path, monkeypatch)
     verdict = _record_probe_replay(*args, calls=4)[0]
     assert verdict.passed, verdict.message
+
+
+LOOP_CELL = """
+_params, _state = {"w": np.array([1.0, 2.0])}, {}
+for _ in range(3):  # one state dict through successive steps, as an optimizer's tests do
+    step(_params, {"w": np.array([0.5, -1.0])}, _state, 0.1)
+assert _state["t"] == 3
+"""
+
+
+def test_replay_leaves_the_outcomes_it_replays_unchanged(tmp_path, monkeypatch):
+    """Replaying puts a call's results into the test's own objects; a later call updates those
+    in place. The outcomes themselves must stay as the probe read them: naming a known
+    mistake compares them afterwards (a stateful optimizer's first state read as its last)."""
+    cell = "test_loop"
+    student = {"step": StepReference.step}
+    verdict, outcomes = _record_probe_replay(
+        cell, LOOP_CELL, StepReference, student, tmp_path, monkeypatch, calls=3
+    )
+    assert verdict.passed, verdict.message
+    pristine = read_results(tmp_path, cell)
+    firsts = [o.args_after[0][2]["w"] for o in outcomes]
+    assert [o.args_after[0][2]["t"] for o in outcomes] == [1, 2, 3]
+    for replayed, read in zip(outcomes, pristine, strict=True):
+        assert np.array_equal(replayed.args_after[0][2]["w"], read.args_after[0][2]["w"])
+        assert np.array_equal(replayed.args_after[0][0]["w"], read.args_after[0][0]["w"])
+    assert not np.array_equal(firsts[0], firsts[2])

@@ -457,9 +457,13 @@ def replay(
             if outcome.error is not None:
                 raise StudentCallError(outcome.error)
             _check_memory(name, call, outcome)
-            apply_in_place(args, outcome.args_after[0])
-            apply_in_place(kwargs, outcome.args_after[1])
-            return outcome.result
+            # copies: the test's objects take in what the call left, and a later call or the
+            # test itself changes them in place; the outcomes must stay as the probe read them
+            # (diagnose.py compares them with the known bugs' afterwards)
+            after = copy.deepcopy(outcome.args_after)
+            apply_in_place(args, after[0])
+            apply_in_place(kwargs, after[1])
+            return copy.deepcopy(outcome.result)
 
         stub.__name__ = name
         return stub
