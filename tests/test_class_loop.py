@@ -28,6 +28,7 @@ from class_hub import (
     REPO,
     ClassHub,
     User,
+    create_users,
     hub_log,
     make_class,
     remove_users,
@@ -402,3 +403,19 @@ def test_late_twice_and_not_a_notebook_are_kept_and_graded_as_such(hub: ClassHub
     assert student2.name in released.stdout + released.stderr
     for user in hub.students:  # nothing lost: every submission is still in the exchange
         assert before[user.name] | new[user.name] <= inbound(hub, user)
+
+
+def test_roster_runs_again_and_refuses_bad_rows(hub: ClassHub) -> None:
+    """deploy/roster.py: a second run keeps the users (and their passwords); a roster with
+    bad rows creates nobody and names each bad line."""
+    create_users(hub)  # the same roster again
+    done = hub.as_user(hub.students[0], "id -nG")
+    assert hub.groups["student"] in done.stdout.split()
+    roster = hub.private / "bad-roster.csv"
+    roster.write_text("username,role\nfine_name,student\nBad Name,student\nx1,teacher\n")
+    done = subprocess.run([sys.executable, str(REPO / "deploy" / "roster.py"), str(roster)],
+                          capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "line 3: invalid user name 'Bad Name'" in done.stderr, done.stderr
+    assert "line 4: unknown role 'teacher'" in done.stderr, done.stderr
+    assert subprocess.run(["id", "fine_name"], capture_output=True).returncode != 0
