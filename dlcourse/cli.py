@@ -6,7 +6,8 @@ dlcourse run-solutions [ASSIGNMENT ...] [--out DIR]
                                                  execute the reference notebooks headless
 dlcourse prove [ASSIGNMENT ...] [--exercise NAME] [--variants FILE] [--seeds N]
                                                  prove the hidden tests with the variants
-dlcourse grade ASSIGNMENT [--jobs N] ...         sandboxed autograding of a class
+dlcourse grade ASSIGNMENT [--jobs N | --cluster ADDRESS] ...
+                                                 sandboxed autograding of a class
 dlcourse student-copy DEST [ASSIGNMENT ...]      a student's own copy of the notebooks
 dlcourse student-bundle OUT.zip [ASSIGNMENT ...] the student notebooks in a zip to hand out
 """
@@ -126,10 +127,16 @@ def cmd_grade(args: argparse.Namespace) -> int:
         cpu_seconds=args.cpu_seconds, max_processes=args.max_processes, disk_mb=args.disk_mb,
     )  # fmt: skip
     start = time.perf_counter()
-    results = grade_class(
-        root, assignment, jobs=args.jobs, limits=limits, force=args.force,
-        students=args.student or None, diagnose=not args.no_diagnose,
-    )  # fmt: skip
+    try:
+        results = grade_class(
+            root, assignment, jobs=args.jobs, limits=limits, force=args.force,
+            students=args.student or None, diagnose=not args.no_diagnose, cluster=args.cluster,
+        )  # fmt: skip
+    except Exception as exc:
+        if type(exc).__name__ != "ClusterError":  # (cluster.py imports Dask: only if used)
+            raise
+        print(f"dlcourse grade: {exc}", file=sys.stderr)
+        return 3
     elapsed = time.perf_counter() - start
     update_gradebook(root, assignment, results)
     feedback_log = generate_feedback(root, assignment)
@@ -283,6 +290,12 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("grade", help="sandboxed autograding into nbgrader's gradebook")
     p.add_argument("assignment")
     p.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel")
+    p.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="grade on a Dask cluster: a scheduler's address (tcp://host:8786) or local:N"
+        " (N local Dask workers); needs the 'cluster' extra (see README)",
+    )
     p.add_argument("--submissions", help="a zip or folder of notebooks from an LMS to import")
     p.add_argument("--replace", action="store_true", help="imported notebooks replace existing")
     p.add_argument("--student", action="append", help="grade only this student (repeatable)")

@@ -25,6 +25,7 @@ import os
 import shutil
 import stat
 import subprocess
+import tempfile
 import traceback
 import warnings
 from collections.abc import Callable, Iterable
@@ -167,51 +168,114 @@ def _read_notebook(folder: int, name: str) -> bytes:
 
 
 # --------------------------------------------------------------------------- workers
-_ASSIGNMENT: GradedAssignment | None = None
+@dataclass
+class Graded:
+    """What grading one submission hands the coordinating process, which alone writes it
+    (``keep``): the result (``Result.as_dict``), the instructor's log of the run (None: no
+    log) and the autograded notebook as the student will see it (None: none was made)."""
+
+    result: dict
+    log: str | None = None
+    notebook: bytes | None = None
+
+
+_ASSIGNMENTS: dict[tuple[str, str, int], GradedAssignment] = {}
+
+
+def loaded_assignment(root: str, assignment: str, seed: int) -> GradedAssignment:
+    """The assignment as graded under the class's ``seed`` (its test cells recorded against the
+    reference in ``root/solutions``), loaded once per process: by each worker of the local pool
+    and by each Dask worker (see cluster.py)."""
+    key = (root, assignment, seed)
+    if key not in _ASSIGNMENTS:
+        os.environ["DLCOURSE_SOLUTIONS"] = str(Path(root) / "solutions")
+        use_one_math_thread()  # the worker's math (recording, judging) beside its kernel
+        _ASSIGNMENTS[key] = GradedAssignment.load(Path(root), assignment, seed=seed)
+    return _ASSIGNMENTS[key]
+
+
+def grade_student(
+    root: str,
+    assignment: str,
+    seed: int,
+    student: str,
+    data: bytes | None,
+    limits: Limits,
+    slot: int,
+    known: KnownBugs,
+) -> Graded:
+    """Grade one student's submission in the sandbox of ``slot``: the one function a grading
+    worker runs, in the local pool (``_grade_one``) and on a Dask worker (cluster.py).
+    ``data``: the notebook's bytes as the coordinator read them (None: read them here, from
+    ``root/submitted``). Whatever happens, the result's reason is safe to show (the details, a
+    grader error's traceback included, are in ``Graded.log``). Nothing is written under
+    ``root``: the autograded notebook is made in a temporary folder and handed back."""
+    paths = Paths(Path(root), assignment)
+    graded = loaded_assignment(root, assignment, seed)
+    logs: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="dlcourse-autograded-") as tmp:
+        try:
+            if data is None:
+                data = paths.read(student)  # read again here: what is graded is what is hashed
+            result = grade_submission(
+                student, data, graded, Path(tmp), limits, slot, root=paths.root, known=known,
+            )  # fmt: skip
+        except UngradableError as exc:
+            reason = public_reason(str(exc), paths.root)
+            result = Result.zero(student, graded, UNGRADABLE, reason=reason)
+        except Exception as exc:  # a grader bug must not stop the class: report it
+            logs.append(f"grader error\n{traceback.format_exc()}")
+            message = public_reason(str(exc), paths.root)
+            reason = f"grader error: {type(exc).__name__}" + (f": {message}" if message else "")
+            reason += f" (details in grading/{paths.assignment}/logs/{student}.log)"
+            result = Result.zero(student, graded, UNGRADABLE, reason=reason)
+        made = Path(tmp) / student / assignment / graded.notebook_name
+        notebook = made.read_bytes() if made.is_file() else None
+    shown = public_reason(result.reason, paths.root)
+    if shown != result.reason:  # the full text (e.g. the sandbox's log) for the instructor
+        logs.append(f"{result.status}: {result.reason}")
+    result.reason = shown
+    result.messages = {g: public_message(m, paths.root) for g, m in result.messages.items()}
+    return Graded(result.as_dict(), "\n".join(logs) or None, notebook)
+
+
+def keep(graded: Graded, paths: Paths) -> Result:
+    """Write what grading one submission gave (in the coordinating process only): its log
+    (an older one is removed), its autograded notebook (replacing the older one) and its
+    result, saved last (a result on disk means the rest is there too, for resuming)."""
+    student = graded.result["student"]
+    (paths.logs / f"{student}.log").unlink(missing_ok=True)
+    if graded.log:
+        write_log(paths.logs, student, graded.log)
+    if graded.notebook is not None:
+        target = paths.autograded / student / paths.assignment
+        if target.exists():
+            shutil.rmtree(target)
+        target.mkdir(parents=True)
+        (target / f"{paths.assignment}.ipynb").write_bytes(graded.notebook)
+    _save(graded.result, paths.results)
+    return Result(**graded.result)
+
+
+# the local pool's workers (``grade_class`` without a cluster): one process each
 _SLOT = 0  # this worker's sandbox slot (its own uid and cgroups): one per worker process
-_PATHS: Paths | None = None
+_WORK: tuple[str, str, int] = ("", "", 0)  # (course root, assignment, seed)
 _KNOWN: KnownBugs = {}
 
 
 def _init_worker(root: str, assignment: str, counter, seed: int, known: KnownBugs) -> None:
-    global _ASSIGNMENT, _SLOT, _PATHS, _KNOWN
+    global _SLOT, _WORK, _KNOWN
     with counter.get_lock():
         _SLOT = counter.value
         counter.value += 1
-    os.environ["DLCOURSE_SOLUTIONS"] = str(Path(root) / "solutions")
-    use_one_math_thread()  # the worker's math (recording, judging) beside its kernel
-    _PATHS = Paths(Path(root), assignment)
-    _ASSIGNMENT = GradedAssignment.load(Path(root), assignment, seed=seed)
-    _KNOWN = known
+    _WORK, _KNOWN = (root, assignment, seed), known
+    loaded_assignment(root, assignment, seed)
 
 
-def _grade_one(student: str, limits: Limits) -> dict:
-    """Grade one student; whatever happens, return a result whose reason is safe to show (the
-    details, a grader error's traceback included, go to ``logs/<student>.log``)."""
-    assert _ASSIGNMENT is not None and _PATHS is not None
-    paths = _PATHS
-    (paths.logs / f"{student}.log").unlink(missing_ok=True)
-    try:
-        data = paths.read(student)  # read again here: what is graded is what is hashed
-        result = grade_submission(
-            student, data, _ASSIGNMENT, paths.autograded, limits, _SLOT,
-            root=paths.root, known=_KNOWN,
-        )  # fmt: skip
-    except UngradableError as exc:
-        reason = public_reason(str(exc), paths.root)
-        result = Result.zero(student, _ASSIGNMENT, UNGRADABLE, reason=reason)
-    except Exception as exc:  # a grader bug must not stop the class: report it
-        write_log(paths.logs, student, f"grader error\n{traceback.format_exc()}")
-        message = public_reason(str(exc), paths.root)
-        reason = f"grader error: {type(exc).__name__}" + (f": {message}" if message else "")
-        reason += f" (details in grading/{paths.assignment}/logs/{student}.log)"
-        result = Result.zero(student, _ASSIGNMENT, UNGRADABLE, reason=reason)
-    shown = public_reason(result.reason, paths.root)
-    if shown != result.reason:  # the full text (e.g. the sandbox's log) for the instructor
-        write_log(paths.logs, student, f"{result.status}: {result.reason}")
-    result.reason = shown
-    result.messages = {g: public_message(m, paths.root) for g, m in result.messages.items()}
-    return result.as_dict()
+def _grade_one(student: str, limits: Limits) -> Graded:
+    """Grade one student in a worker of the local pool (see ``grade_student``)."""
+    root, assignment, seed = _WORK
+    return grade_student(root, assignment, seed, student, None, limits, _SLOT, _KNOWN)
 
 
 def _save(result: dict, folder: Path) -> None:
@@ -240,10 +304,14 @@ def grade_class(
     progress: bool = True,
     diagnose: bool = True,
     log: Callable[[str], None] = print,
+    cluster: str | None = None,
 ) -> list[Result]:
     """Grade every submission of ``assignment`` (or ``students``); resume by default:
     a student whose saved result matches the same submission file is not graded again.
-    ``diagnose=False`` names no known mistakes (the feedback then only shows the checks)."""
+    ``diagnose=False`` names no known mistakes (the feedback then only shows the checks).
+    ``cluster``: grade on Dask workers instead of ``jobs`` local processes (a scheduler's
+    address, or ``local:N``; see cluster.py); ``cluster.ClusterError`` when it cannot finish
+    (what was graded is saved: a run again resumes)."""
     paths = Paths(root, assignment)
     limits = limits or Limits()
     seed = course_seed(root, create=True)  # this class's hidden inputs (see secret.py)
@@ -279,19 +347,30 @@ def grade_class(
     # version and seed beside the results, so a regrade does not compute them again.
     if todo:  # (a pool's workers take seconds to start: none when every result is kept)
         known = cached_known_bugs(root, assignment, seed, paths.out) if diagnose else {}
-        initargs = (str(root), assignment, counter, seed, known)
-        with ProcessPoolExecutor(
-            jobs, mp_context=context, initializer=_init_worker, initargs=initargs
-        ) as pool:
-            futures = {pool.submit(_grade_one, s, limits): s for s in todo}
-            bar = tqdm(total=len(futures), desc=f"grading {assignment}", unit="nb",
-                       disable=not progress)  # fmt: skip
-            for future in as_completed(futures):
-                result = future.result()
-                _save(result, paths.results)
-                done[result["student"]] = Result(**result)
-                bar.set_postfix_str(f"{result['student']}: {result['status']}")
-                bar.update()
+        bar = tqdm(total=len(todo), desc=f"grading {assignment}", unit="nb",
+                   disable=not progress)  # fmt: skip
+
+        def kept(graded: Graded) -> None:  # one submission's outcome, written here only
+            result = done[graded.result["student"]] = keep(graded, paths)
+            bar.set_postfix_str(f"{result.student}: {result.status}")
+            bar.update()
+
+        if cluster:  # one Dask task per submission (see cluster.py)
+            from dlcourse.grader.cluster import grade_on_cluster
+
+            try:
+                grade_on_cluster(cluster, paths, todo, seed=seed, known=known, limits=limits,
+                                 keep=kept, log=log)  # fmt: skip
+            finally:
+                bar.close()
+        else:
+            initargs = (str(root), assignment, counter, seed, known)
+            with ProcessPoolExecutor(
+                jobs, mp_context=context, initializer=_init_worker, initargs=initargs
+            ) as pool:
+                futures = {pool.submit(_grade_one, s, limits): s for s in todo}
+                for future in as_completed(futures):
+                    kept(future.result())
             bar.close()
     results = [done[s] for s in wanted]
     everyone = class_results(paths, results)  # a run of some students keeps the others' rows
