@@ -12,6 +12,16 @@ in) and times, for the same submissions:
 
 It prints seconds per submission, the sandbox's cost over stock nbgrader and the speed-up
 of two jobs over one. Figures, not assertions: this is not a test.
+
+    python benchmarks/grading.py --cluster [--students 6]
+
+Grading on Dask instead (needs the ``cluster`` extra): the same class graded with
+``--jobs 2`` and on a ``LocalCluster`` of two single-threaded worker processes (started
+before the clock starts, as a cluster is already up when one grades on it; the preflight and
+each worker's loading of the assignment are timed), Dask's overhead against ``--jobs 2``;
+then a run in which the busy worker is killed (SIGKILL) when the first result arrives: the
+seconds from its death to the retried submission's result, and that submission's own grading
+seconds (the rest is waiting for a free worker and Dask noticing the death).
 """
 
 from __future__ import annotations
@@ -74,10 +84,81 @@ def _nbgrader(root: Path, *args: str) -> None:
                    capture_output=True)  # fmt: skip
 
 
+def _cluster(count: int) -> None:
+    """The ``--cluster`` figures (see the module's docstring)."""
+    import signal
+    import threading
+
+    from distributed import Client, LocalCluster
+
+    from dlcourse.grader import run as run_module
+
+    subs = _submissions(count)
+    quiet = {"progress": False, "log": lambda *_: None, "limits": Limits()}
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = Path(tmp)
+        root = _course(scratch, subs)
+        start = time.perf_counter()
+        grade_class(root, ASSIGNMENT, jobs=2, **quiet)
+        rows.append(("dlcourse grade --jobs 2", time.perf_counter() - start))
+        start = time.perf_counter()
+        local = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                             dashboard_address=":0", host="127.0.0.1")  # fmt: skip
+        client = Client(local)
+        started = time.perf_counter() - start
+        root = _course(scratch, subs)
+        start = time.perf_counter()
+        grade_class(root, ASSIGNMENT, cluster=local.scheduler_address, **quiet)
+        rows.append(("dlcourse grade --cluster (2 Dask workers)", time.perf_counter() - start))
+
+        # a worker killed mid-run
+        root = _course(scratch, subs)
+        keep, seen = run_module.keep, {}
+
+        def timed_keep(graded, paths):
+            seen[graded.result["student"]] = (time.perf_counter(), graded.result["seconds"])
+            return keep(graded, paths)
+
+        killed = {}
+
+        def kill_at_the_first_result() -> None:
+            while not seen:
+                time.sleep(0.02)
+            busy = {w: keys for w, keys in client.processing().items() if keys}
+            worker, keys = next(iter(busy.items()))
+            pid = client.run(os.getpid, workers=[worker])[worker]
+            os.kill(pid, signal.SIGKILL)
+            killed.update(at=time.perf_counter(), task=keys[0])
+
+        run_module.keep = timed_keep
+        try:
+            threading.Thread(target=kill_at_the_first_result, daemon=True).start()
+            grade_class(root, ASSIGNMENT, cluster=local.scheduler_address, **quiet)
+        finally:
+            run_module.keep = keep
+        client.close()
+        local.close()
+    student = next(s for s in subs if killed["task"].startswith(f"grade-{ASSIGNMENT}-{s}-"))
+    at, seconds = seen[student]
+    print(f"assignment {ASSIGNMENT}, {count} submissions, {os.cpu_count()} CPUs")
+    print(f"{'':42s} {'total s':>9s} {'s / submission':>15s}")
+    for name, total in rows:
+        print(f"{name:42s} {total:9.1f} {total / count:15.2f}")
+    print(f"(starting the LocalCluster of 2 workers, not counted above: {started:.1f} s)")
+    print(f"Dask's overhead vs --jobs 2: {100 * (rows[1][1] / rows[0][1] - 1):+.0f}%")
+    print(f"a worker killed while grading {student}: its result {at - killed['at']:.1f} s after"
+          f" the kill (its grading on the other worker took {seconds:.1f} s)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--students", type=int, default=8)
-    count = parser.parse_args().students
+    parser.add_argument("--cluster", action="store_true", help="Dask against --jobs 2")
+    args = parser.parse_args()
+    count = args.students
+    if args.cluster:
+        return _cluster(count)
     subs = _submissions(count)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
