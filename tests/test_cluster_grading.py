@@ -218,3 +218,9 @@ def test_a_worker_killed_mid_run_loses_no_student_and_counts_none_twice(
     assert on_the_cluster["kept"] == Counter(STUDENTS)
     assert sorted(_results(on_the_cluster["root"])) == sorted(STUDENTS)
     assert sorted(_csv_students(on_the_cluster["root"])) == sorted(STUDENTS)
+
+
+def test_a_local_cluster_address_must_give_a_number_of_workers():
+    for address in ("local:x", "local:0"):
+        with pytest.raises(cluster_module.ClusterError, match="local:N"):
+            cluster_module._connect(address)

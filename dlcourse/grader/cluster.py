@@ -38,6 +38,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import CancelledError
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -193,7 +194,7 @@ def _connect(address: str) -> tuple[Client, Callable[[], None]]:
         except ValueError:
             raise ClusterError(f"--cluster {address}: write local:N, N a number") from None
         if n < 1:
-            raise ClusterError(f"--cluster {address}: a local cluster needs N >= 1 workers")
+            raise ClusterError(f"--cluster {address}: local:N needs N >= 1 workers")
         local = LocalCluster(
             n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
             host="127.0.0.1",
@@ -300,6 +301,9 @@ def _collect(
             finished, pending = wait(pending, timeout=POLL_SECONDS, return_when="FIRST_COMPLETED")
         except TimeoutError:
             finished = set()
+        except (CancelledError, OSError):  # the client lost the scheduler
+            left = len({futures[f] for f in pending} - kept) + len(failed)
+            raise ClusterError(_stopped(len(kept), left, "was lost")) from None
         for future in finished:
             student = futures[future]
             if future.status == "finished":
