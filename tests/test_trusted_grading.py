@@ -160,6 +160,25 @@ def test_feedback_shows_failures_but_never_hidden_tests(graded):
     assert "softmax" in html and "0 / 2 points" in html
 
 
+def test_feedback_names_each_exercise_and_renders_math_offline(graded):
+    """dlcourse grade's feedback (nbgrader's generate_feedback with the course's template):
+    'Exercise N · name' in the summary, MathJax written into the page, no hidden line, no
+    machine path (the same checks as stock nbgrader's feedback in test_feedback.py)."""
+    from test_feedback import (
+        _assert_names_exercises,
+        _assert_never_hidden,
+        _assert_no_machine_path,
+        _assert_offline_math,
+    )
+
+    root = graded["root"]
+    page = (root / "feedback" / "reference" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    _assert_names_exercises(page, {"test_perceptron_predict": 1.0})
+    _assert_offline_math(page)
+    _assert_never_hidden(page)
+    _assert_no_machine_path(page, root)
+
+
 def test_report_lists_what_needs_a_look(graded):
     folder = graded["root"] / "grading" / ASSIGNMENT
     page = (folder / "report.html").read_text()
