@@ -47,7 +47,6 @@ from typing import TYPE_CHECKING, Any
 from distributed import Client, LocalCluster, WorkerPlugin, wait
 
 from dlcourse.data import DATA_ENV
-from dlcourse.grader.diagnose import KnownBugs
 from dlcourse.grader.prepare import UngradableError
 from dlcourse.grader.sandbox import Limits, sandbox_available
 
@@ -174,14 +173,13 @@ def _grade_task(
     student: str,
     data: bytes | None,
     limits: Limits,
-    known: KnownBugs,
 ) -> Graded:
     """One Dask task: grade one submission in this worker's sandbox slot."""
     from dlcourse.grader.run import grade_student
 
     if _STATE is None or _STATE.problems:  # (the SANDBOX resource keeps tasks off such workers)
         raise RuntimeError("this worker did not pass the grading checks")
-    return grade_student(root, assignment, seed, student, data, limits, _STATE.slot, known)
+    return grade_student(root, assignment, seed, student, data, limits, _STATE.slot)
 
 
 # --------------------------------------------------------------------------- coordinator
@@ -242,7 +240,6 @@ def grade_on_cluster(
     students: list[str],
     *,
     seed: int,
-    known: KnownBugs,
     limits: Limits,
     keep: Callable[[Graded], None],
     log: Callable[[str], None] = print,
@@ -267,7 +264,6 @@ def grade_on_cluster(
             else:
                 log(f"{paths.assignment} wants a GPU, but no worker offers one: graded on CPUs")
         log(f"grading {len(students)} submissions on {len(fit)} Dask worker(s)")
-        [known_here] = client.scatter([known], broadcast=True, hash=False)
         run = uuid.uuid4().hex[:8]
         futures = {}
         for student in students:
@@ -277,7 +273,7 @@ def grade_on_cluster(
                 data = None  # (changed since: the worker reads it and says why it cannot)
             future = client.submit(
                 _grade_task, str(paths.root), paths.assignment, seed, student, data, limits,
-                known_here, key=f"grade-{paths.assignment}-{student}-{run}", pure=False,
+                key=f"grade-{paths.assignment}-{student}-{run}", pure=False,
                 resources=resources, retries=RETRIES,
             )  # fmt: skip
             futures[future] = student

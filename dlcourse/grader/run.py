@@ -30,19 +30,20 @@ import traceback
 import warnings
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
 from dlcourse.build import nbgrader_command
 from dlcourse.grader.assignment import GradedAssignment
-from dlcourse.grader.diagnose import KnownBugs, cached_known_bugs
+from dlcourse.grader.diagnose import KnownBugs, cached_known_bugs, feedback_text, name_mistakes
 from dlcourse.grader.prepare import MAX_NOTEBOOK_BYTES, UngradableError
 from dlcourse.grader.reasons import public_message, public_reason, write_log
+from dlcourse.grader.replay import Outcome
 from dlcourse.grader.sandbox import Limits
 from dlcourse.grader.secret import course_seed, seed_fingerprint
-from dlcourse.grader.submission import UNGRADABLE, Result, grade_submission
+from dlcourse.grader.submission import UNGRADABLE, Result, add_hints, grade_submission
 from dlcourse.grader.threads import use_one_math_thread
 
 CSV_FIELDS = ("student_id", "assignment", "score", "max_score", "status", "reason", "flags")
@@ -177,6 +178,9 @@ class Graded:
     result: dict
     log: str | None = None
     notebook: bytes | None = None
+    # the outcomes of the student's calls in each test cell that lost points: the coordinator
+    # names known mistakes with them (``keep``)
+    failed_outcomes: dict[str, list[Outcome]] = field(default_factory=dict)
 
 
 _ASSIGNMENTS: dict[tuple[str, str, int], GradedAssignment] = {}
@@ -202,7 +206,6 @@ def grade_student(
     data: bytes | None,
     limits: Limits,
     slot: int,
-    known: KnownBugs,
 ) -> Graded:
     """Grade one student's submission in the sandbox of ``slot``: the one function a grading
     worker runs, in the local pool (``_grade_one``) and on a Dask worker (cluster.py).
@@ -213,12 +216,14 @@ def grade_student(
     paths = Paths(Path(root), assignment)
     graded = loaded_assignment(root, assignment, seed)
     logs: list[str] = []
+    failed_outcomes: dict[str, list[Outcome]] = {}
     with tempfile.TemporaryDirectory(prefix="dlcourse-autograded-") as tmp:
         try:
             if data is None:
                 data = paths.read(student)  # read again here: what is graded is what is hashed
             result = grade_submission(
-                student, data, graded, Path(tmp), limits, slot, root=paths.root, known=known,
+                student, data, graded, Path(tmp), limits, slot, root=paths.root,
+                failed_outcomes=failed_outcomes,
             )  # fmt: skip
         except UngradableError as exc:
             reason = public_reason(str(exc), paths.root)
@@ -236,14 +241,23 @@ def grade_student(
         logs.append(f"{result.status}: {result.reason}")
     result.reason = shown
     result.messages = {g: public_message(m, paths.root) for g, m in result.messages.items()}
-    return Graded(result.as_dict(), "\n".join(logs) or None, notebook)
+    return Graded(result.as_dict(), "\n".join(logs) or None, notebook, failed_outcomes)
 
 
-def keep(graded: Graded, paths: Paths) -> Result:
+def keep(graded: Graded, paths: Paths, known: Callable[[], KnownBugs] | None = None) -> Result:
     """Write what grading one submission gave (in the coordinating process only): its log
     (an older one is removed), its autograded notebook (replacing the older one) and its
-    result, saved last (a result on disk means the rest is there too, for resuming)."""
+    result, saved last (a result on disk means the rest is there too, for resuming).
+    ``known``: the course's known bugs (asked for only when the student lost points); each
+    test cell lost like one of them gets the mistake in the result and its hint in the
+    feedback (see diagnose.py)."""
     student = graded.result["student"]
+    if known is not None and graded.failed_outcomes:
+        mistakes = name_mistakes(graded.failed_outcomes, known(), list(graded.failed_outcomes))
+        graded.result["diagnoses"] = {c: [b.name for b in bugs] for c, bugs in mistakes.items()}
+        if graded.notebook is not None:
+            hints = {cell: feedback_text(bugs) for cell, bugs in mistakes.items()}
+            graded.notebook = add_hints(graded.notebook, hints)
     (paths.logs / f"{student}.log").unlink(missing_ok=True)
     if graded.log:
         write_log(paths.logs, student, graded.log)
@@ -260,22 +274,21 @@ def keep(graded: Graded, paths: Paths) -> Result:
 # the local pool's workers (``grade_class`` without a cluster): one process each
 _SLOT = 0  # this worker's sandbox slot (its own uid and cgroups): one per worker process
 _WORK: tuple[str, str, int] = ("", "", 0)  # (course root, assignment, seed)
-_KNOWN: KnownBugs = {}
 
 
-def _init_worker(root: str, assignment: str, counter, seed: int, known: KnownBugs) -> None:
-    global _SLOT, _WORK, _KNOWN
+def _init_worker(root: str, assignment: str, counter, seed: int) -> None:
+    global _SLOT, _WORK
     with counter.get_lock():
         _SLOT = counter.value
         counter.value += 1
-    _WORK, _KNOWN = (root, assignment, seed), known
+    _WORK = (root, assignment, seed)
     loaded_assignment(root, assignment, seed)
 
 
 def _grade_one(student: str, limits: Limits) -> Graded:
     """Grade one student in a worker of the local pool (see ``grade_student``)."""
     root, assignment, seed = _WORK
-    return grade_student(root, assignment, seed, student, None, limits, _SLOT, _KNOWN)
+    return grade_student(root, assignment, seed, student, None, limits, _SLOT)
 
 
 def _save(result: dict, folder: Path) -> None:
@@ -312,6 +325,7 @@ def grade_class(
     ``cluster``: grade on Dask workers instead of ``jobs`` local processes (a scheduler's
     address, or ``local:N``; see cluster.py); ``cluster.ClusterError`` when it cannot finish
     (what was graded is saved: a run again resumes)."""
+    root = Path(root).resolve()  # (the known bugs are computed in the course's scratch folder)
     paths = Paths(root, assignment)
     limits = limits or Limits()
     seed = course_seed(root, create=True)  # this class's hidden inputs (see secret.py)
@@ -342,16 +356,25 @@ def grade_class(
         "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     )
     counter = context.Value("i", 0)
-    # The course's known bugs, run once on this class's inputs (in this process): a student
-    # who loses points like one of them reads its hint (see diagnose.py). Cached per course
+    # The course's known bugs, run on this class's inputs in this process when the first
+    # student who lost points comes back (the workers go on grading meanwhile): a student who
+    # loses points like one of them reads its hint (see diagnose.py). Cached per course
     # version and seed beside the results, so a regrade does not compute them again.
+    known: KnownBugs | None = None
+
+    def known_bugs() -> KnownBugs:
+        nonlocal known
+        if known is None:
+            known = cached_known_bugs(root, assignment, seed, paths.out)
+        return known
+
     if todo:  # (a pool's workers take seconds to start: none when every result is kept)
-        known = cached_known_bugs(root, assignment, seed, paths.out) if diagnose else {}
         bar = tqdm(total=len(todo), desc=f"grading {assignment}", unit="nb",
                    disable=not progress)  # fmt: skip
 
         def kept(graded: Graded) -> None:  # one submission's outcome, written here only
-            result = done[graded.result["student"]] = keep(graded, paths)
+            naming = known_bugs if diagnose else None
+            result = done[graded.result["student"]] = keep(graded, paths, naming)
             bar.set_postfix_str(f"{result.student}: {result.status}")
             bar.update()
 
@@ -359,12 +382,12 @@ def grade_class(
             from dlcourse.grader.cluster import grade_on_cluster
 
             try:
-                grade_on_cluster(cluster, paths, todo, seed=seed, known=known, limits=limits,
-                                 keep=kept, log=log)  # fmt: skip
+                grade_on_cluster(cluster, paths, todo, seed=seed, limits=limits, keep=kept,
+                                 log=log)  # fmt: skip
             finally:
                 bar.close()
         else:
-            initargs = (str(root), assignment, counter, seed, known)
+            initargs = (str(root), assignment, counter, seed)
             with ProcessPoolExecutor(
                 jobs, mp_context=context, initializer=_init_worker, initargs=initargs
             ) as pool:

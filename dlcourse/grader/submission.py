@@ -15,11 +15,10 @@ from nbformat import NotebookNode
 
 from dlcourse.data import DATA_ENV
 from dlcourse.grader.assignment import GradedAssignment
-from dlcourse.grader.diagnose import KnownBugs, feedback_text, name_mistakes
 from dlcourse.grader.prepare import UngradableError, prepare, read_submission
 from dlcourse.grader.probe import CONFIG
 from dlcourse.grader.reasons import public_message, scrub_paths
-from dlcourse.grader.replay import read_results, replay, write_calls
+from dlcourse.grader.replay import Outcome, read_results, replay, write_calls
 from dlcourse.grader.sandbox import Limits, execute_in_sandbox, scratch_folder
 from dlcourse.grader.scan import scan
 from dlcourse.grader.secret import seed_fingerprint
@@ -92,7 +91,6 @@ def _feedback_notebook(
     executed: NotebookNode,
     assignment: GradedAssignment,
     result: Result,
-    hints: dict[str, str] | None = None,
 ) -> NotebookNode:
     """The executed notebook as the student will see it: each probe cell shows the test
     cell's visible checks and the verdict; nothing of the hidden tests."""
@@ -109,8 +107,6 @@ def _feedback_notebook(
             score = result.scores.get(grade_id, 0.0)
             verdict = f"{score:g} / {test.points:g} points: "
             verdict += result.messages.get(grade_id, "all checks passed")
-            if (hints or {}).get(grade_id):
-                verdict += "\n\n" + hints[grade_id]
             shown = nbformat.v4.new_code_cell(test.visible)
             shown.metadata["nbgrader"] = _nbgrader_meta(grade_id, test=True, points=test.points)
             shown.outputs = [nbformat.v4.new_output("stream", name="stdout", text=verdict + "\n")]
@@ -120,6 +116,21 @@ def _feedback_notebook(
     notebook = nbformat.v4.new_notebook(cells=cells)
     notebook.metadata = executed.metadata
     return notebook
+
+
+def add_hints(feedback: bytes, hints: dict[str, str]) -> bytes:
+    """The feedback notebook ``feedback`` with each test cell's verdict followed by its hint
+    (``hints``: test cell grade_id -> what a known mistake explains)."""
+    hints = {cell: hint for cell, hint in hints.items() if hint}
+    if not hints:
+        return feedback
+    notebook = nbformat.reads(feedback.decode(), as_version=4)
+    for cell in notebook.cells:
+        hint = hints.get(cell.metadata.get("nbgrader", {}).get("grade_id", ""))
+        outputs = cell.get("outputs", [])
+        if hint and outputs and outputs[0].get("output_type") == "stream":
+            outputs[0]["text"] = outputs[0]["text"].rstrip("\n") + "\n\n" + hint + "\n"
+    return nbformat.writes(notebook).encode()
 
 
 def _scrub_outputs(notebook: NotebookNode, root: Path | None) -> None:
@@ -159,14 +170,14 @@ def grade_submission(
     slot: int = 0,
     *,
     root: Path | None = None,
-    known: KnownBugs | None = None,
+    failed_outcomes: dict[str, list[Outcome]] | None = None,
 ) -> Result:
     """Grade the notebook ``data`` (read by the caller, see ``run.Paths.read``) for
     ``student``; write the feedback copy of the executed notebook under ``autograded_dir``;
     return the result. Failure messages and the feedback's outputs show no path of this
-    machine (``root``, the course, is shown as ``<course>``). ``known``: the course's known
-    bugs (``diagnose.known_bugs``); an exercise lost like one of them is named in the result
-    and explained in the feedback."""
+    machine (``root``, the course, is shown as ``<course>``). ``failed_outcomes``, if given,
+    gets the outcomes of the student's calls in each test cell that lost points (to name known
+    mistakes with, see ``diagnose.name_mistakes`` and ``add_hints``)."""
     start = time.perf_counter()
     result = Result.zero(student, assignment, GRADED, sha256=hashlib.sha256(data).hexdigest())
     result.inputs = seed_fingerprint(assignment.seed)
@@ -224,10 +235,9 @@ def grade_submission(
                 result.scores[grade_id] = test.points
             else:
                 result.messages[grade_id] = public_message(verdict.message, root)
-    mistakes = name_mistakes(answered, known or {}, list(result.messages))
-    result.diagnoses = {cell: [b.name for b in bugs] for cell, bugs in mistakes.items()}
-    hints = {cell: feedback_text(bugs) for cell, bugs in mistakes.items()}
-    feedback = _feedback_notebook(notebook, assignment, result, hints)
+    if failed_outcomes is not None:  # for naming known mistakes (the coordinator's job)
+        failed_outcomes.update({cell: answered.get(cell, []) for cell in result.messages})
+    feedback = _feedback_notebook(notebook, assignment, result)
     _scrub_outputs(feedback, root)
     target = autograded_dir / student / assignment.assignment
     if target.exists():
