@@ -17,7 +17,7 @@ tests/test_trusted_grading.py):
    blank named as nothing) and those wrongly diagnosed.
 3. ``timing``: the same class graded without naming (``diagnose=False``), with naming and
    a cold cache (the known bugs computed), and with naming and a warm cache (a regrade):
-   seconds per submission and the extra over no naming.
+   seconds per submission and the extra over no naming (off and warm: the best of 3 and 2).
 """
 
 from __future__ import annotations
@@ -148,9 +148,11 @@ def timing(assignment: str, students: int, jobs: int, scratch: Path) -> dict[str
     write_class(root, assignment, klass)
     _, off = _grade(root, assignment, jobs, diagnose=False)
     _, cold = _grade(root, assignment, jobs, diagnose=True, force=True)
-    _, warm = _grade(root, assignment, jobs, diagnose=True, force=True)
-    _, off2 = _grade(root, assignment, jobs, diagnose=False, force=True)
-    return {"off": min(off, off2), "cold": cold, "warm": warm}
+    warm = []
+    for _ in range(2):  # the best of two each, alternated (the machine's noise is a few %)
+        warm.append(_grade(root, assignment, jobs, diagnose=True, force=True)[1])
+        off = min(off, _grade(root, assignment, jobs, diagnose=False, force=True)[1])
+    return {"off": off, "cold": cold, "warm": min(warm)}
 
 
 def main() -> None:
