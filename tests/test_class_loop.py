@@ -270,8 +270,9 @@ def test_a_class_runs_release_to_feedback(hub: ClassHub, browser, shots: Shots) 
     grade(hub)
     hub.as_user(instructor, f"nbgrader release_feedback {ASSIGNMENT}", cwd=hub.course_root)
     scores, total = read_grades(hub), f"{max_score():g}"
-    assert scores[student1.name] == ("2", total, "graded"), scores  # sigmoid: 2 points
-    assert scores[student2.name] == ("1", total, "graded"), scores  # relu: 1; sigmoid lost
+    csv_text = (hub.course_root / "grading" / ASSIGNMENT / "grades.csv").read_text()
+    assert scores[student1.name] == ("2", total, "graded"), csv_text  # sigmoid: 2 points
+    assert scores[student2.name] == ("1", total, "graded"), csv_text  # relu: 1; sigmoid lost
 
     # Student 1 fetches the feedback and reads it in JupyterLab, without the hidden tests
     page.reload()
