@@ -640,3 +640,44 @@ def test_a_data_folder_is_readable_and_the_run_knows_it_is_autograding(tmp_path)
     )
     assert execution.status == "ok", execution.reason
     assert _text(nb.cells[0]).split() == ["autograde", "7", "2", "1", "read-only"]
+
+
+def test_a_leftover_of_the_slot_is_killed_before_a_run(tmp_path, monkeypatch):
+    """A process of the slot's uid when its lock is free was left by a grader that died (a
+    killed cluster worker leaves its kernel running): the next run of the slot kills it."""
+    slot = SLOT + 7
+    uid = SANDBOX_UID_BASE + slot
+    setpriv = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "sleep", "120"]
+    leftover = subprocess.Popen(setpriv)
+    try:
+        deadline = time.monotonic() + 10
+        while not sandbox._pids_of_uid(SANDBOX_UID_BASE + slot) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sandbox._pids_of_uid(uid) == [leftover.pid]
+        at_start = []
+        execute = sandbox._execute
+
+        async def watched(*args, **kwargs):
+            at_start.append(sandbox._pids_of_uid(uid))
+            return await execute(*args, **kwargs)
+
+        monkeypatch.setattr(sandbox, "_execute", watched)
+        execution, _ = _run(tmp_path, "print('ran')", slot=slot)
+        assert execution.status == "ok", execution.reason
+        assert at_start == [[]], "the leftover was still running when the run started"
+        assert leftover.wait(timeout=5) == -9  # SIGKILL
+    finally:
+        leftover.kill()
+
+
+def test_the_availability_probe_waits_for_slot_0(tmp_path):
+    """The probe runs as slot 0's uid; a run of slot 0 kills its uid's processes when it ends,
+    so the probe holds slot 0's lock (else: 'bubblewrap failed (exit status 137)')."""
+    done = threading.Event()
+    with sandbox._slot_lock(0):
+        probe = threading.Thread(target=lambda: (sandbox_available.__wrapped__(), done.set()))
+        probe.start()
+        assert not done.wait(2.0), "the probe ran while slot 0 was locked"
+    probe.join(60)
+    assert done.is_set()
+    assert sandbox_available.__wrapped__() == (True, "")

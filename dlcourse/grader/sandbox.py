@@ -248,11 +248,15 @@ def sandbox_available() -> tuple[bool, str]:
             uid=SANDBOX_UID_BASE, limits=Limits(), readonly=(), env={},
         )  # fmt: skip
         probe = "import os, sys; assert os.getuid() == %d; print(sys.version_info[0])"
+        # The probe runs as slot 0's uid, so under slot 0's lock: a run of slot 0 in another
+        # process kills its uid's processes when it ends, the probe with them (seen: "bubblewrap
+        # failed (exit status 137)", and a whole class graded ungradable for it).
         try:
-            result = subprocess.run(
-                [*argv, sys.executable, "-c", probe % SANDBOX_UID_BASE],
-                capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
-            )  # fmt: skip
+            with _slot_lock(0):
+                result = subprocess.run(
+                    [*argv, sys.executable, "-c", probe % SANDBOX_UID_BASE],
+                    capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+                )  # fmt: skip
         except (OSError, subprocess.TimeoutExpired) as exc:
             return False, f"bubblewrap could not run: {exc}"
     if result.returncode != 0 or result.stdout.strip() != "3":
@@ -298,6 +302,9 @@ def execute_in_sandbox(
     if not available:
         return Execution("sandbox_error", why, 0.0, "none")
     with _slot_lock(slot):
+        # Under the lock, a process of the slot's uid is a leftover of a grader that died (a
+        # killed cluster worker leaves its kernel): it would share this run's rlimits.
+        _kill_uid(SANDBOX_UID_BASE + slot, CLOSE_SECONDS)
         run = functools.partial(
             _execute, nb, workdir, limits, slot, extra, dict(env or {}), time.monotonic()
         )
@@ -656,13 +663,26 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _kill_uid(uid: int, seconds: float) -> None:
+    """SIGKILL every process of ``uid`` (a slot's) until none is left, for up to ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while (pids := _pids_of_uid(uid)) and time.monotonic() < deadline:
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.05)
+
+
 def _pids_of_uid(uid: int) -> list[int]:
+    """The running processes of ``uid`` (zombies, dead already, are not counted)."""
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         with contextlib.suppress(OSError):
             for line in Path(f"/proc/{entry}/status").read_text().splitlines():
+                if line.startswith("State:") and line.split()[1:2] == ["Z"]:
+                    break
                 if line.startswith("Uid:"):
                     if int(line.split()[1]) == uid:
                         found.append(int(entry))
@@ -1013,12 +1033,7 @@ class _Sandbox:
         self.final_log = self.log_tail()
         # A killed process can take a while to be gone (a large one, on a busy machine): wait
         # for it, killing again, up to CLOSE_SECONDS.
-        deadline = time.monotonic() + CLOSE_SECONDS
-        while (pids := _pids_of_uid(self.uid)) and time.monotonic() < deadline:
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            time.sleep(0.05)
+        _kill_uid(self.uid, CLOSE_SECONDS)
         if self.cgroup is not None:
             self.oom_kills = self.cgroup.oom_kills()
             self.refused_forks = self.cgroup.refused_forks()
