@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import datetime
 import errno
+import functools
 import hashlib
 import json
 import multiprocessing
@@ -360,13 +361,7 @@ def grade_class(
     # student who lost points comes back (the workers go on grading meanwhile): a student who
     # loses points like one of them reads its hint (see diagnose.py). Cached per course
     # version and seed beside the results, so a regrade does not compute them again.
-    known: KnownBugs | None = None
-
-    def known_bugs() -> KnownBugs:
-        nonlocal known
-        if known is None:
-            known = cached_known_bugs(root, assignment, seed, paths.out)
-        return known
+    known_bugs = functools.cache(lambda: cached_known_bugs(root, assignment, seed, paths.out))
 
     if todo:  # (a pool's workers take seconds to start: none when every result is kept)
         bar = tqdm(total=len(todo), desc=f"grading {assignment}", unit="nb",
